@@ -47,7 +47,7 @@ sim-start: $(STAMP)
 	else \
 		rm -f $(SIM_LOG); \
 		$(BIN)/python -m tests.simulator --scenario $(DEMO_SCENARIO) --port $(SIM_PORT) \
-			--tokens-dir $(SIM_TOKENS) --pid-file $(SIM_PID) > $(SIM_LOG) 2>&1 & \
+			--tokens-dir $(CURDIR)/$(SIM_TOKENS) --pid-file $(SIM_PID) > $(SIM_LOG) 2>&1 & \
 		for i in $$(seq 50); do grep -q '^URL=' $(SIM_LOG) 2>/dev/null && break; sleep 0.2; done; \
 		grep -q '^URL=' $(SIM_LOG) || { cat $(SIM_LOG); exit 1; }; \
 	fi
