@@ -83,10 +83,10 @@ def measure_throughput(directory, count):
     try:
         session = requests.Session()
         session.headers["Authorization"] = "Bearer " + server.token("bench")
-        for _ in range(100):  # warm up the connection and the interpreter
+        for _round in range(100):  # warm up the connection and the interpreter
             session.get(server.url + "/client/config", timeout=10).raise_for_status()
         started = time.perf_counter()
-        for _ in range(count):
+        for _round in range(count):
             session.get(server.url + "/client/config", timeout=10).raise_for_status()
         elapsed = time.perf_counter() - started
     finally:
@@ -115,9 +115,9 @@ def measure_scale(directory, assignments, users, assets):
         url = server.url + "/assignments"
         first, first_seconds = timed_get(session, url)
         pages = first["totalPages"]
-        _, middle_seconds = timed_get(session, url, pageIndex=pages // 2)
+        _page, middle_seconds = timed_get(session, url, pageIndex=pages // 2)
         last, last_seconds = timed_get(session, url, pageIndex=pages - 1)
-        _, asset_seconds = timed_get(session, url, adamId="6000000005")
+        _page, asset_seconds = timed_get(session, url, adamId="6000000005")
         return {
             "assignments": assignments,
             "users": users,

@@ -155,7 +155,7 @@ def report(results, load_at_start):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--rows", type=int, help="run one size in this process and print JSON")
     options = parser.parse_args()
     if options.rows:

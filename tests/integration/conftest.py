@@ -79,7 +79,9 @@ class Ansible:
         command += ["--diff"] if diff else []
         command += ["-" + "v" * verbosity] if verbosity else []
         command += list(extra_args)
-        proc = subprocess.run(command, env=run_env, cwd=self.workdir, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            command, env=run_env, cwd=self.workdir, capture_output=True, text=True, timeout=600, check=False
+        )
         results = []
         if results_file.exists():
             results = [json.loads(line) for line in results_file.read_text().splitlines() if line.strip()]

@@ -70,12 +70,15 @@ class Outcome:
 
     def failure_groups(self):
         """(error body without errorInfo, elements) per error class, for FAILURE notifications."""
-        return [(error_body(number), [element for _, _, element in items]) for number, items in self.failed.items()]
+        return [
+            (error_body(number), [element for _asset, _target, element in items])
+            for number, items in self.failed.items()
+        ]
 
 
 def _error_info(items):
     assets, users, serials = {}, {}, {}
-    for asset_key, target, _ in items:
+    for asset_key, target, _element in items:
         if asset_key is not None:
             assets[asset_key] = True
         if target is not None:

@@ -65,7 +65,7 @@ class Notifier:
             return
         copies = 2 if self._settings["duplicate_notifications"] else 1
         with self._cond:
-            for _ in range(copies):
+            for _round in range(copies):
                 self._queue.append((location_key, url, auth_token, payload))
             self._cond.notify_all()
 

@@ -242,7 +242,7 @@ class Service:
         urls["invitationEmail"] = self.root_url + "/_invite?inviteCode=%25inviteCode%25&mt=8"
         urls["contentMetadataLookup"] = self.root_url + "/_meta/lookup"
         return {
-            "errorCodes": [{"errorNumber": number, "errorMessage": text} for number, (_, text) in ERRORS.items()],
+            "errorCodes": [{"errorNumber": number, "errorMessage": text} for number, (_status, text) in ERRORS.items()],
             "limits": dict(self.limits),
             "notificationTypes": list(SUPPORTED_NOTIFICATION_TYPES),
             "urls": urls,

@@ -120,7 +120,7 @@ def test_invalid_json_body_is_9602(hq):
 def test_keep_alive_serves_many_requests_on_one_connection(simulator_factory):
     sim = simulator_factory(small_scenario(enforce_rate_limit=False))
     api = Api(sim, sim.tokens["business-hq"])
-    for _ in range(20):
+    for _round in range(20):
         api.ok("GET", "/client/config")
     assert sim.request_counts()[("GET", "/mdm/v2/client/config")] == 20
     assert sim.open_connections() == 1  # one socket reused by the session

@@ -15,7 +15,7 @@ from tests.simulator.testing import Api, assert_error
 
 def test_rate_limit_answers_429_9646_with_retry_after(simulator, hq):
     simulator.set_limits(maxRequestPerSecond=2)
-    statuses = [hq.get("/client/config") for _ in range(30)]
+    statuses = [hq.get("/client/config") for _round in range(30)]
     limited = [response for response in statuses if response.status_code == 429]
     assert limited, "30 back-to-back requests must exceed 2 per second"
     assert limited[0].json()["errorNumber"] == 9646 and limited[0].headers["Retry-After"] == "1"
@@ -31,12 +31,12 @@ def test_rate_limit_is_per_location(simulator, hq):
 def test_rate_limit_can_be_switched_off(simulator, hq):
     simulator.set_limits(maxRequestPerSecond=1)
     simulator.configure(enforce_rate_limit=False)
-    assert all(hq.get("/client/config").status_code == 200 for _ in range(20))
+    assert all(hq.get("/client/config").status_code == 200 for _round in range(20))
 
 
 def test_service_config_is_not_rate_limited(simulator):
     simulator.set_limits(maxRequestPerSecond=1)
-    assert all(requests.get(simulator.url + "/service/config", timeout=5).ok for _ in range(10))
+    assert all(requests.get(simulator.url + "/service/config", timeout=5).ok for _round in range(10))
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_http_faults(simulator, hq, kind, status, error_number, retry_after):
 
 def test_fault_options_override_status_error_and_retry_after(simulator, hq):
     simulator.inject_fault("503", count=2, retry_after=120, status=502, error_number=9644)
-    for _ in range(2):
+    for _round in range(2):
         response = hq.get("/assets")
         assert_error(response, 502, 9644)
         assert response.headers["Retry-After"] == "120"

@@ -201,10 +201,10 @@ def assert_previous_state_intact(store_backend, store_location, make_store):
     assert reopened.count_users(TOKEN) == 1
     assert reopened.count_members("bulk")["pending"] == PREVIOUS_MEMBERS
     assert sum(reopened.count_members("bulk").values()) == PREVIOUS_MEMBERS
-    audit_size = sum(1 for _ in reopened.iter_audit(token=TOKEN))
+    audit_size = sum(1 for _row in reopened.iter_audit(token=TOKEN))
     # the store takes writes again at once: nobody holds a write lock any more
     assert reopened.record_assignment(TOKEN, "1", "STDQ", "user", "after-crash") is True
-    assert sum(1 for _ in reopened.iter_audit(token=TOKEN)) == audit_size + 1
+    assert sum(1 for _row in reopened.iter_audit(token=TOKEN)) == audit_size + 1
     return reopened
 
 

@@ -13,7 +13,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.errors import StoreError
 
 def test_an_empty_store_is_migrated_to_the_latest_version(store):
     assert store.schema_version == store_module.SCHEMA_VERSION >= 2
-    assert [number for number, _, _ in store_module.MIGRATIONS] == list(range(1, store_module.SCHEMA_VERSION + 1))
+    assert [migration[0] for migration in store_module.MIGRATIONS] == list(range(1, store_module.SCHEMA_VERSION + 1))
     assert store.count_tokens() == 0
 
 

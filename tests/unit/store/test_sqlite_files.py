@@ -66,7 +66,7 @@ def test_processes_creating_one_new_store_at_once_share_one_key_and_identity(db_
     processes = [
         subprocess.Popen([sys.executable, worker, "describe", db_path, "-"], env=child_env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
-        for _ in range(4)
+        for _round in range(4)
     ]  # fmt: skip
     outcomes = []
     for process in processes:
@@ -151,7 +151,7 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(db_path):
         handle.write(b"this is a shopping list, not a database\n" * 200)
     with pytest.raises(StoreError) as caught:
         open_store(db_path, key="k")
-    assert type(caught.value) is StoreError
+    assert caught.value.__class__ is StoreError  # exactly, not a subclass
     message = str(caught.value)
     assert db_path in message and "not a database" in message and "restore it from a backup" in message
 

@@ -206,7 +206,7 @@ def test_iter_assignments_streams_more_rows_than_one_batch(registered):
     assert snapshot.finish(audit=False) == {"added": 2500, "removed": 0}
     streamed = registered.iter_assignments(TOKEN)
     assert next(streamed)["target_id"] == "u00000"
-    assert sum(1 for _ in streamed) == 2499
+    assert sum(1 for _row in streamed) == 2499
 
 
 def test_threads_sharing_one_store_sync_their_tokens_at_the_same_time(registered, content_token):
