@@ -17,6 +17,7 @@ uniform ``fail_json`` without secrets. A module then reads::
 
 from __future__ import annotations
 
+import threading
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -56,6 +57,8 @@ class VPPModule:
             self._module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self._store = None
         self._clients = []
+        # the sync engine builds clients from worker threads: guard the client list and the censored values
+        self._clients_lock = threading.Lock()
 
     # --- what modules use from AnsibleModule ---
 
@@ -107,7 +110,8 @@ class VPPModule:
     def client_for(self, token_secret, allow_takeover=False, **overrides):
         """A ``VPPClient`` for one content token, with the common options and this store's manager id."""
         # a token decrypted from the store is as secret as a no_log option: censor it in every output
-        self._module.no_log_values.add(token_secret)
+        with self._clients_lock:
+            self._module.no_log_values.add(token_secret)
         options = {
             "manager_id": self.store.manager_id,
             "allow_takeover": allow_takeover,
@@ -118,7 +122,8 @@ class VPPModule:
         }
         options.update(overrides)
         client = VPPClient(self.params["api_url"], token_secret, **options)
-        self._clients.append(client)
+        with self._clients_lock:
+            self._clients.append(client)
         return client
 
     def request_stats(self):

@@ -512,6 +512,10 @@ class SQLiteDialect:
         # IMMEDIATE takes the write lock up front, so busy_timeout applies instead of a failed lock upgrade later.
         conn.execute("BEGIN IMMEDIATE")
 
+    def open_cursor(self, conn, sql, params):
+        """A cursor for ``Store._stream()``: SQLite steps through the result as it is fetched."""
+        return conn.execute(sql, params)
+
     def table_exists(self, store, table):
         return store._scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)) > 0
 
@@ -541,12 +545,7 @@ class SQLiteDialect:
             )
             if holder and not self._is_stale(holder, host, now):
                 return holder
-            store._execute(
-                "INSERT INTO locks (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, host = excluded.host, "
-                "pid = excluded.pid, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
-                (name, owner, host, os.getpid(), utc_now(), now + lease),
-            )
+            write_lock_row(store, name, owner, now + lease)
         return None
 
     def renew_lock(self, store, name, owner, lease):
@@ -556,8 +555,7 @@ class SQLiteDialect:
             )
 
     def unlock(self, store, name, owner):
-        with store.transaction():
-            store._execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
+        delete_lock_row(store, name, owner)
 
     @staticmethod
     def _is_stale(holder, host, now):
@@ -566,14 +564,29 @@ class SQLiteDialect:
         return holder["host"] == host and not _pid_alive(holder["pid"])
 
 
+def write_lock_row(store, name, owner, expires_at):
+    """Record ``owner`` (this process) as the holder of token lock ``name``; call it inside a transaction."""
+    store._execute(
+        "INSERT INTO locks (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, host = excluded.host, "
+        "pid = excluded.pid, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
+        (name, owner, socket.gethostname(), os.getpid(), utc_now(), expires_at),
+    )
+
+
+def delete_lock_row(store, name, owner):
+    """Forget ``owner``'s row of token lock ``name`` (a row another owner took over stays)."""
+    with store.transaction():
+        store._execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
+
+
 def _dialect_for(location, busy_timeout):
     scheme = location.split("://", 1)[0].lower() if "://" in location else ""
     if scheme in ("postgresql", "postgres"):
-        # The PostgreSQL backend (psycopg 3, advisory locks) plugs in here with the same Store methods.
-        raise StoreError(
-            "PostgreSQL store not available yet",
-            hint="use a SQLite store for now: a file path or sqlite:///absolute/path/vpp.db",
-        )
+        # Imported here: only PostgreSQL users need psycopg, and store_postgres builds on this module.
+        from ansible_collections.mdm.vpp.plugins.module_utils.store_postgres import PostgreSQLDialect
+
+        return PostgreSQLDialect(location, busy_timeout)
     if scheme not in ("", "sqlite"):
         raise StoreError(
             "unsupported store location scheme %r" % scheme,
@@ -673,7 +686,9 @@ class Store:
             return self._conn.executemany(self._dialect.sql(sql), rows)
 
     def _fetch_all(self, sql, params=()):
-        return list(self._stream(sql, params))
+        cursor = self._execute(sql, params)
+        with self._translated_errors():
+            return [_row_dict(cursor, row) for row in cursor.fetchall()]
 
     def _fetch_one(self, sql, params=()):
         cursor = self._execute(sql, params)
@@ -688,15 +703,23 @@ class Store:
         return None if row is None else row[0]
 
     def _stream(self, sql, params=()):
-        """Rows as dictionaries, fetched in batches so memory stays flat whatever the result size."""
-        cursor = self._execute(sql, params)
-        while True:
-            with self._translated_errors():
-                rows = cursor.fetchmany(BATCH_SIZE)
-            if not rows:
-                return
-            for row in rows:
-                yield _row_dict(cursor, row)
+        """Rows as dictionaries, fetched in batches so memory stays flat whatever the result size.
+
+        Other statements may run on the same connection between two rows (a server-side cursor on PostgreSQL).
+        """
+        with self._translated_errors():
+            cursor = self._dialect.open_cursor(self._conn, self._dialect.sql(sql), params)
+        try:
+            while True:
+                with self._translated_errors():
+                    rows = cursor.fetchmany(BATCH_SIZE)
+                if not rows:
+                    return
+                for row in rows:
+                    yield _row_dict(cursor, row)
+        finally:
+            with contextlib.suppress(*self._dialect.errors):
+                cursor.close()
 
     @contextlib.contextmanager
     def transaction(self, rollback=False):
@@ -815,7 +838,10 @@ class Store:
                 % (self.location, " and the key file %s does not exist" % key_file if key_file else "")
             )
         if not key_file:
-            raise StoreKeyError("a store key is required for store %s" % self.location)
+            raise StoreKeyError(
+                "store %s keeps no key file: a store key is required" % self.location,
+                hint="set store_key (or VPP_STORE_KEY) to a long random passphrase, the same on every node",
+            )
         key, self.key_generated = _create_key_file(key_file)
         self.key_file = key_file
         return key

@@ -24,7 +24,6 @@ connection.
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -527,13 +526,7 @@ def run_module(module):
         check_mode=module.check_mode,
         diff=module.diff_mode,
     )
-    factory_lock = threading.Lock()
-
-    def client_factory(secret):
-        with factory_lock:  # VPPModule keeps a list of its clients and of values to censor
-            return module.client_for(secret)
-
-    outcome = sync_tokens(store, names, client_factory, options, parallel=params["parallel"])
+    outcome = sync_tokens(store, names, module.client_for, options, parallel=params["parallel"])
     for result in outcome["tokens"]:
         for warning in result["warnings"]:
             module.warn("token %s: %s" % (result["name"], warning))
