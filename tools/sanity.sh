@@ -6,6 +6,10 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 venv="$repo/.venv-sanity"
 python="${PYTHON:-python3}"
+# One run at a time: a second run would rebuild the shared virtual environment under the first.
+exec 9>"$repo/.venv-sanity.lock"
+flock 9
+
 core_version=$(sed -n 's/^ansible-core==//p' "$repo/requirements-dev.txt")
 
 # A separate virtual environment: ansible-test installs its own pinned linters into it.
