@@ -1,0 +1,699 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Deployments: give an application's licenses to a collection of users or devices, take them back, report.
+
+``ensure_deployment`` (``vpp_deployment``) runs one deployment under its token's lock:
+
+1. check the options and the members (nothing is asked of Apple for a bad input);
+2. resume: poll the events a previous run submitted and recorded (never resubmit them);
+3. read the app's license counts fresh (one ``GET /assets?adamId=``) and plan with ``licensing.plan_deployment``;
+   short of licenses -> fail before any write, unless ``allow_partial``; check mode returns the plan here;
+4. write the deployment and the members' decided states, register unknown users (waiting for Apple), then
+   associate (install) or disassociate (uninstall, reclaimed removed members) in batches; every event id is
+   stored with its members *before* waiting on it;
+5. wait for the events and record each member's outcome, plus the assignment in the store's synced
+   assignments, so that ``assigned`` counts and the next plan are right without a sync.
+
+``list_deployments`` (``vpp_deployment_info``) reads the store only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from ansible_collections.mdm.vpp.plugins.module_utils.apps import default_application_name, resolve_asset
+from ansible_collections.mdm.vpp.plugins.module_utils.client import normalize_asset
+from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
+    AppleError,
+    ConfigurationError,
+    EventTimeoutError,
+    InvalidVersionError,
+    NotEnoughLicensesError,
+)
+from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
+    ACTIVE_USER_STATUSES,
+    NOT_ENOUGH_LICENSES,
+    check_purpose,
+    check_unchanged,
+    creation_succeeded,
+    invitation_url,
+    license_type_for,
+    member_states,
+    parse_members,
+    plan_deployment,
+    plan_summary,
+    plan_writes,
+    short_of_licenses,
+    target_of,
+)
+from ansible_collections.mdm.vpp.plugins.module_utils.sync import asset_row, user_row
+
+# Modules poll Apple's events from half a second, doubling up to 30 s (Apple: at least 30 s apart while PENDING).
+EVENT_POLL_INITIAL = 0.5
+EVENT_POLL_MAX = 30.0
+DEFAULT_WAIT_TIMEOUT = 600
+EVENT_TYPE_ASSOCIATE = "ASSOCIATE"
+EVENT_TYPE_DISASSOCIATE = "DISASSOCIATE"
+EVENT_TYPE_CREATE = "CREATE"
+DEPLOYMENT_FIELDS = ("application", "token", "adam_id", "pricing_param", "action", "purpose", "license_type")
+
+
+# --- pure helpers ------------------------------------------------------------------------------------------------
+
+
+def read_members_file(path):
+    """The text of a members file on the controller."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            "cannot read members_file %s: %s" % (path, getattr(exc, "strerror", None) or type(exc).__name__),
+            hint="give the path of a readable UTF-8 text file on the controller",
+        ) from None
+
+
+def wanted_members(collection):
+    """The collection's members from ``members`` and/or ``members_file``, validated before any call."""
+    text = read_members_file(collection["members_file"]) if collection.get("members_file") else None
+    return parse_members(collection["type"], collection.get("members"), text, source=collection.get("members_file"))
+
+
+def deployment_view(row, counts):
+    """A deployment as results and diffs show it: identity, collection, license type, member counts by state."""
+    if row is None:
+        return {}
+    view = {name: row.get(name) for name in DEPLOYMENT_FIELDS}
+    view["name"] = row["name"]
+    view["collection"] = {"name": row["collection_name"], "type": row["collection_type"]}
+    view["members"] = sum(counts.values())
+    view["states"] = dict(counts)
+    return view
+
+
+def member_view(row):
+    """One member's detail in results: id, device user, license type, state, Apple's error, event, last change."""
+    return {
+        "id": row["member_id"],
+        "device_user": row.get("device_user"),
+        "license_type": row.get("license_type"),
+        "state": row["state"],
+        "error_number": row.get("error_number"),
+        "error_message": row.get("error_message"),
+        "event_id": row.get("event_id"),
+        "updated": row.get("updated_at"),
+    }
+
+
+def predicted_rows(plan, stored, members, wait):
+    """The member rows the store would hold after carrying out ``plan`` (check mode and diffs)."""
+    rows = {member_id: dict(row) for member_id, row in stored.items()}
+    for member in members:
+        rows.setdefault(member["member_id"], {"member_id": member["member_id"], "state": "pending"})
+    install = plan["action"] == "install"
+    outcomes = (
+        ("already", "licensed" if install else "reclaimed"),
+        ("to_license", "licensed" if wait else "pending"),
+        ("to_reclaim", "reclaimed" if wait else "pending"),
+        ("failed", "failed"),
+        ("untargeted", "untargeted"),
+    )
+    for key, state in outcomes:
+        for entry in plan[key]:
+            rows[entry["member_id"]]["state"] = state
+    for entry in plan["forgotten"]:
+        rows.pop(entry["member_id"], None)
+    return list(rows.values())
+
+
+def member_changes(plan, stored, members):
+    """Member rows to write before any call: new members, changed details, and the states the plan decided."""
+    install = plan["action"] == "install"
+    decided = {}
+    for entry in plan["already"]:
+        decided[entry["member_id"]] = {"state": "licensed" if install else "reclaimed",
+                                       "error_number": None, "error_message": None}  # fmt: skip
+    for entry in plan["failed"]:
+        decided[entry["member_id"]] = {"state": "failed", "error_number": entry["error_number"],
+                                       "error_message": entry["error_message"]}  # fmt: skip
+    for entry in plan["untargeted"]:
+        decided[entry["member_id"]] = {"state": "untargeted"}
+    license_type = plan["license_type"]
+    rows = []
+    for member in members:
+        wanted = dict({"device_user": member["device_user"], "license_type": license_type},
+                      **decided.get(member["member_id"], {}))  # fmt: skip
+        current = stored.get(member["member_id"])
+        if current is None or any(current.get(field) != value for field, value in wanted.items()):
+            rows.append(dict(wanted, member_id=member["member_id"]))
+    # removed members keep their license: they stay listed, untargeted
+    rows.extend({"member_id": entry["member_id"], "state": "untargeted"} for entry in plan["untargeted"])
+    return rows
+
+
+def event_request(record):
+    """What the store keeps of a submitted batch: enough to map Apple's outcome back to members on resume."""
+    return {
+        "assets": record.get("assets") or [],
+        "client_user_ids": list(record.get("client_user_ids") or [])
+        or [user["clientUserId"] for user in record.get("users") or ()],
+        "serial_numbers": list(record.get("serial_numbers") or []),
+    }
+
+
+def batch_from_event(event):
+    """A stored event as the batch ``client.wait_for_events`` maps outcomes with."""
+    request = event.get("request") or {}
+    batch = {"event_id": event["event_id"], "type": event["event_type"], "assets": request.get("assets") or []}
+    if event["event_type"] == EVENT_TYPE_CREATE:
+        batch["users"] = [{"clientUserId": user_id} for user_id in request.get("client_user_ids") or ()]
+    else:
+        batch["client_user_ids"] = request.get("client_user_ids") or []
+        batch["serial_numbers"] = request.get("serial_numbers") or []
+    return batch
+
+
+def outcome_target(outcome):
+    if outcome.get("serial_number") is not None:
+        return ("device", outcome["serial_number"])
+    return ("user", outcome["client_user_id"])
+
+
+def describe_short(plan):
+    return "not enough licenses: %d needed, %d available (app %s), short of %d" % (
+        plan["needed"],
+        plan["available"],
+        plan.get("app", "?"),
+        plan["short"],
+    )
+
+
+# --- one deployment ----------------------------------------------------------------------------------------------
+
+
+class DeploymentRun:
+    """One run of ``vpp_deployment`` with ``state: present``; ``run()`` returns the module result."""
+
+    def __init__(self, module, members):
+        self.module = module
+        self.params = module.params
+        self.store = module.store
+        self.check_mode = module.check_mode
+        self.name = self.params["name"]
+        self.collection = self.params["collection"]
+        self.members = members
+        self.client = None
+        self.identity = self.application = self.application_name = self.existing = None
+        self.before = {}
+        self.changed = False
+        self.application_created = False
+        self.users = {}
+        self.outcome = {"licensed": [], "reclaimed": [], "failed_members": [], "registered_users": [],
+                        "pending_event_ids": []}  # fmt: skip
+
+    # -- resolving what the task means --
+
+    def resolve_application(self):
+        """``(application row or None, identity dict)``: by name, or by token + adam_id (created when missing)."""
+        params, store = self.params, self.store
+        if params.get("application"):
+            app = store.get_application(params["application"])
+            if app is None:
+                raise ConfigurationError(
+                    "application %r does not exist" % params["application"],
+                    hint="create it with mdm.vpp.vpp_app, or give token and adam_id",
+                )
+            return app, {"token": app["token"], "adam_id": app["adam_id"], "pricing_param": app["pricing_param"]}
+        token = params.get("token")
+        if not token or not params.get("adam_id"):
+            raise ConfigurationError(
+                "deployment %r needs the application to deploy" % self.name,
+                hint="give application (a name from mdm.vpp.vpp_app), or token and adam_id",
+            )
+        if store.get_token(token) is None:
+            raise ConfigurationError("token %r is not registered" % token, hint="register it with mdm.vpp.vpp_token")
+        adam_id, pricing_param, _asset = resolve_asset(store, token, params)
+        identity = {"token": token, "adam_id": adam_id, "pricing_param": pricing_param}
+        return store.find_application(token, adam_id, pricing_param), identity
+
+    def run(self):
+        check_purpose(self.params["purpose"])
+        application, identity = self.resolve_application()
+        self.identity = identity
+        self.application = application
+        self.application_name = application["name"] if application else self._default_application_name()
+        self.existing = self.store.get_deployment(self.name)
+        if self.existing is not None:
+            check_unchanged(self.existing, {"action": self.params["action"], "application": self.application_name,
+                                            "collection_type": self.collection["type"]})  # fmt: skip
+        # books never go to devices: refused from what the store knows, before asking Apple anything
+        synced = self.store.get_asset(identity["token"], identity["adam_id"], identity["pricing_param"])
+        if synced is not None:
+            license_type_for(self.collection["type"], synced["device_assignable"], synced["product_type"])
+        lock = contextlib.nullcontext() if self.check_mode else self.store.token_lock(identity["token"])
+        with lock:
+            return self._run_locked()
+
+    def _default_application_name(self):
+        metadata = self.store.get_metadata(self.identity["adam_id"]) or {}
+        return default_application_name(metadata.get("name"), self.identity["adam_id"], self.identity["token"])
+
+    def _run_locked(self):
+        token = self.identity["token"]
+        self.client = self.module.client_for(self.store.get_token_secret(token))
+        before_rows = self._stored_rows()
+        self.before = deployment_view(self.existing, member_states(before_rows.values()))
+        if self.existing is not None and not self.check_mode:
+            self.resume()
+        asset = self.fresh_asset()
+        license_type = license_type_for(self.collection["type"], asset["device_assignable"], asset["product_type"])
+        stored = self._stored_rows()
+        self.users = self._known_users(license_type)
+        options = {
+            "action": self.params["action"],
+            "license_type": license_type,
+            "collection_type": self.collection["type"],
+            "allow_partial": self.params["allow_partial"],
+            "reclaim_removed": self.params["reclaim_removed"],
+        }
+        plan = plan_deployment(
+            self.members,
+            stored,
+            self._holders(),
+            {user_id: user["status"] for user_id, user in self.users.items()},
+            asset,
+            options,
+            self.client.limits,
+        )
+        plan["app"] = "%s (%s)" % (self.application_name, self.identity["adam_id"])
+        if short_of_licenses(plan, self.params["allow_partial"]):
+            raise NotEnoughLicensesError(
+                "deployment %r: %s; nothing was changed" % (self.name, describe_short(plan)),
+                error_number=NOT_ENOUGH_LICENSES,
+                details={"plan": plan},
+            )
+        if self.check_mode:
+            return self._predicted_result(plan, stored, license_type)
+        self.carry_out(plan, stored, license_type)
+        return self._result(plan)
+
+    # -- reading --
+
+    def _stored_rows(self):
+        if self.store.get_deployment(self.name) is None:
+            return {}
+        return {row["member_id"]: row for row in self.store.list_members(self.name)}
+
+    def fresh_asset(self):
+        """The app's facts and counts now, from Apple (one GET /assets?adamId=...)."""
+        identity = self.identity
+        listing = self.client.assets(adam_id=identity["adam_id"], pricing_param=identity["pricing_param"])
+        for asset in listing:
+            row = asset_row(asset)
+            if row["adam_id"] == identity["adam_id"] and row["pricing_param"] == identity["pricing_param"]:
+                return row
+        raise ConfigurationError(
+            "token %r does not license app %s (%s) at Apple"
+            % (identity["token"], identity["adam_id"], identity["pricing_param"]),
+            hint="check adam_id and pricing_param (mdm.vpp.vpp_app_info lists the token's apps), or buy licenses",
+        )
+
+    def _holders(self):
+        identity = self.identity
+        rows = self.store.iter_assignments(identity["token"], identity["adam_id"], identity["pricing_param"])
+        return {(row["target_kind"], row["target_id"]) for row in rows}
+
+    def _known_users(self, license_type):
+        if license_type != "user":
+            return {}
+        return {user["client_user_id"]: user for user in self.store.iter_users(self.identity["token"])}
+
+    # -- writing --
+
+    def carry_out(self, plan, stored, license_type):
+        """The plan's writes: deployment and decided member states, users, then the license calls."""
+        store = self.store
+        with store.transaction():
+            self._save_deployment(license_type)
+            changes = member_changes(plan, stored, self.members)
+            if changes:
+                store.upsert_members(self.name, changes)
+            forgotten = [entry["member_id"] for entry in plan["forgotten"]]
+            if forgotten:
+                store.delete_members(self.name, forgotten)
+        self.changed = self.changed or bool(changes or forgotten)
+        self.outcome["failed_members"].extend(entry for entry in plan["failed"])
+        to_license = plan["to_license"]
+        if plan["to_register"]:
+            refused = self.register_users(plan["to_register"])
+            if refused:
+                to_license = [entry for entry in to_license if entry["target_id"] not in refused]
+                self._fail_members(plan["to_license"], refused)
+        batches = self.submit(EVENT_TYPE_ASSOCIATE, to_license)
+        batches += self.submit(EVENT_TYPE_DISASSOCIATE, plan["to_reclaim"])
+        if batches and self.params["wait"]:
+            self.wait(batches, self.params["wait_timeout"])
+
+    def _save_deployment(self, license_type):
+        identity, store = self.identity, self.store
+        if self.application is None:
+            self.application = store.upsert_application(self.application_name, token=identity["token"],
+                                                        adam_id=identity["adam_id"],
+                                                        pricing_param=identity["pricing_param"])  # fmt: skip
+            self.application_created = self.changed = True
+        wanted = {
+            "collection_name": self.collection["name"],
+            "collection_type": self.collection["type"],
+            "action": self.params["action"],
+            "purpose": self.params["purpose"],
+            "license_type": license_type,
+        }
+        current = self.existing or {}
+        fields = {field: value for field, value in wanted.items() if current.get(field) != value}
+        if fields:
+            application = self.application_name if self.existing is None else None
+            store.upsert_deployment(self.name, application=application, **fields)
+            self.changed = True
+
+    def _fail_members(self, entries, refused):
+        rows = []
+        for entry in entries:
+            error = refused.get(entry["target_id"])
+            if error is not None:
+                failure = dict(entry, error_number=error[0], error_message=error[1])
+                self.outcome["failed_members"].append(failure)
+                rows.append({"member_id": entry["member_id"], "state": "failed", "error_number": error[0],
+                             "error_message": error[1]})  # fmt: skip
+        if rows:
+            self.store.upsert_members(self.name, rows)
+
+    def register_users(self, users):
+        """Register unknown users at Apple and wait (a license needs the user); 9716 "already exists" is fine.
+
+        Returns ``{client_user_id: (error_number, error_message)}`` of the users Apple refused.
+        """
+        batches = self.client.create_users(users, on_submit=self._recorder(EVENT_TYPE_CREATE, {}))
+        self.changed = True
+        results = self.wait(batches, self.params["wait_timeout"])
+        refused = {}
+        for result in results.values():
+            for outcome in result["outcomes"]:
+                if not creation_succeeded(outcome):
+                    refused[outcome["client_user_id"]] = (outcome["error_number"], outcome["error_message"])
+        created = [user["client_user_id"] for user in users if user["client_user_id"] not in refused]
+        self.refresh_users(created)
+        self.outcome["registered_users"].extend(created)
+        return refused
+
+    def refresh_users(self, user_ids):
+        """Read the given users back from Apple (status, invite code) and record them in the store."""
+        if not user_ids:
+            return
+        token_row = self.store.get_token(self.identity["token"])
+        wanted = set(user_ids)
+        try:
+            records = self._users_matching(token_row.get("users_version"), wanted)
+        except InvalidVersionError:
+            records = self._users_matching(None, wanted)
+        for user_id, record in records.items():
+            fields = {key: value for key, value in user_row(record).items() if key != "client_user_id"}
+            self.users[user_id] = self.store.record_user(self.identity["token"], user_id, **fields)
+
+    def _users_matching(self, since_version_id, wanted):
+        """Apple's current record of each wanted user (the active one wins over retired ones)."""
+        found = {}
+        for record in self.client.users(since_version_id=since_version_id):
+            user_id = record.get("clientUserId")
+            if user_id in wanted and (user_id not in found or record.get("status") in ACTIVE_USER_STATUSES):
+                found[user_id] = record
+        return found
+
+    def submit(self, event_type, entries):
+        """Associate or disassociate the entries' targets in batches; each event is stored before the next call."""
+        if not entries:
+            return []
+        by_target = {}
+        for entry in entries:
+            by_target.setdefault((entry["license_type"], entry["target_id"]), []).append(entry["member_id"])
+        users = [target_id for kind, target_id in by_target if kind == "user"]
+        serials = [target_id for kind, target_id in by_target if kind == "device"]
+        assets = [normalize_asset((self.identity["adam_id"], self.identity["pricing_param"]))]
+        send = self.client.associate if event_type == EVENT_TYPE_ASSOCIATE else self.client.disassociate
+        self.changed = True
+        try:
+            return send(assets, users, serials, on_submit=self._recorder(event_type, by_target))
+        except AppleError as err:
+            err.msg = "deployment %r: %s" % (self.name, err.msg)
+            err.args = (err.msg,)
+            raise
+
+    def _recorder(self, event_type, by_target):
+        """``on_submit`` for the client: the event and its members' pending state, in one transaction."""
+        token = self.identity["token"]
+
+        def record(batch):
+            targets = [("user", user_id) for user_id in batch.get("client_user_ids") or ()]
+            targets += [("device", serial) for serial in batch.get("serial_numbers") or ()]
+            pending = {"state": "pending", "event_id": batch["event_id"], "error_number": None, "error_message": None}
+            rows = [dict(pending, member_id=member_id) for target in targets for member_id in by_target.get(target, ())]
+            with self.store.transaction():
+                self.store.record_event(token, batch["event_id"], event_type, deployment=self.name,
+                                        request=event_request(batch))  # fmt: skip
+                if rows:
+                    self.store.upsert_members(self.name, rows)
+            self.outcome["pending_event_ids"].append(batch["event_id"])
+
+        return record
+
+    # -- waiting and outcomes --
+
+    def resume(self):
+        """Poll the events earlier runs submitted and recorded; apply their outcomes (no resubmission)."""
+        events = self.store.pending_events(deployment=self.name)
+        if not events:
+            return
+        batches = [batch_from_event(event) for event in events]
+        creations = {batch["event_id"] for batch in batches if batch["type"] == EVENT_TYPE_CREATE}
+        timeout = self.params["wait_timeout"] if self.params["wait"] else None
+        results = self.wait(batches, timeout)
+        created = [outcome["client_user_id"] for event_id, result in results.items() if event_id in creations
+                   for outcome in result["outcomes"] if creation_succeeded(outcome)]  # fmt: skip
+        self.refresh_users(created)
+
+    def _wait_for(self, batches, timeout):
+        return self.client.wait_for_events(
+            batches, timeout=timeout, poll_initial=EVENT_POLL_INITIAL, poll_max=EVENT_POLL_MAX
+        )
+
+    def wait(self, batches, timeout):
+        """Wait for events (``timeout`` None: look once, leave the rest pending) and record their outcomes."""
+        types = {batch["event_id"]: batch["type"] for batch in batches}
+        try:
+            results = self._wait_for(batches, 0 if timeout is None else timeout)
+        except EventTimeoutError as err:
+            self.apply(err.results, types)
+            if timeout is None:
+                return err.results
+            pending = err.details["pending_event_ids"]
+            err.msg = (
+                "deployment %r: %d Apple event(s) still pending after %ss (%s); they are stored and the members "
+                "stay pending" % (self.name, len(pending), timeout, ", ".join(pending))
+            )
+            err.args = (err.msg,)
+            err.details.update(self._result_details(), pending_event_ids=pending)
+            raise
+        self.apply(results, types)
+        return results
+
+    def apply(self, results, types):
+        """Record finished events: members licensed / reclaimed / failed, assignments added / removed."""
+        if not results:
+            return
+        self.changed = True
+        identity, store = self.identity, self.store
+        pending = {}
+        for row in store.list_members(self.name, state="pending"):
+            pending.setdefault(row["event_id"], []).append(row)
+        with store.transaction():
+            for event_id, result in results.items():
+                event_type = types[event_id]
+                store.update_event(identity["token"], event_id, result["status"], result=_event_summary(result))
+                if event_type != EVENT_TYPE_CREATE:
+                    self._apply_outcomes(event_type, result["outcomes"], pending.get(event_id, ()))
+                if event_id in self.outcome["pending_event_ids"]:
+                    self.outcome["pending_event_ids"].remove(event_id)
+
+    def _apply_outcomes(self, event_type, outcomes, members):
+        identity, store = self.identity, self.store
+        by_target = {}
+        for row in members:
+            target = target_of(row, row["license_type"], self.collection["type"])
+            by_target.setdefault(target, []).append(row)
+        done_state = "licensed" if event_type == EVENT_TYPE_ASSOCIATE else "reclaimed"
+        rows = []
+        for outcome in outcomes:
+            target = outcome_target(outcome)
+            if outcome["succeeded"]:
+                key = (identity["adam_id"], identity["pricing_param"], target[0], target[1])
+                if event_type == EVENT_TYPE_ASSOCIATE:
+                    store.record_assignment(identity["token"], *key)
+                else:
+                    store.remove_assignment(identity["token"], *key)
+            for row in by_target.get(target, ()):
+                if outcome["succeeded"]:
+                    rows.append({"member_id": row["member_id"], "state": done_state, "error_number": None,
+                                 "error_message": None})  # fmt: skip
+                    self.outcome[done_state].append(row["member_id"])
+                else:
+                    rows.append({"member_id": row["member_id"], "state": "failed",
+                                 "error_number": outcome["error_number"],
+                                 "error_message": outcome["error_message"]})  # fmt: skip
+                    self.outcome["failed_members"].append(dict(member_view(row), error_number=outcome["error_number"],
+                                                       error_message=outcome["error_message"]))  # fmt: skip
+        if rows:
+            store.upsert_members(self.name, rows)
+
+    # -- results --
+
+    def _invitations(self, rows):
+        """Links for the deployment's users who have not accepted Apple's invitation yet (status Registered)."""
+        template = self.client.urls.get("invitationEmail")
+        invitations, seen = [], set()
+        for row in rows:
+            target = target_of(row, row.get("license_type") or "user", self.collection["type"])
+            if target is None or target[0] != "user" or target[1] in seen:
+                continue
+            seen.add(target[1])
+            user = self.users.get(target[1])
+            if user and user.get("status") == "Registered" and user.get("invite_code"):
+                invitations.append({"client_user_id": target[1], "email": user.get("email"),
+                                    "url": invitation_url(template, user["invite_code"])})  # fmt: skip
+        return invitations
+
+    def _result_details(self):
+        rows = self.store.list_members(self.name) if self.store.get_deployment(self.name) else []
+        return {
+            "deployment": deployment_view(self.store.get_deployment(self.name), member_states(rows)),
+            "licensed": self.outcome["licensed"],
+            "reclaimed": self.outcome["reclaimed"],
+            "failed_members": self.outcome["failed_members"],
+            "pending_event_ids": list(self.outcome["pending_event_ids"]),
+            "registered_users": self.outcome["registered_users"],
+        }
+
+    def _result(self, plan):
+        details = self._result_details()
+        rows = self.store.list_members(self.name)
+        result = dict(
+            details,
+            changed=self.changed,
+            plan=plan,
+            untargeted=[entry["member_id"] for entry in plan["untargeted"]],
+            pending=[row["member_id"] for row in rows if row["state"] == "pending"],
+            invitations=self._invitations(rows),
+            application_created=self.application_created,
+            requests=self.module.request_stats(),
+        )  # fmt: skip
+        if self.module.diff_mode:
+            result["diff"] = {"before": self.before, "after": details["deployment"]}
+        return result
+
+    def _predicted_result(self, plan, stored, license_type):
+        rows = predicted_rows(plan, stored, self.members, self.params["wait"])
+        row = dict(self.existing or {}, name=self.name, application=self.application_name,
+                   collection_name=self.collection["name"], collection_type=self.collection["type"],
+                   action=self.params["action"], purpose=self.params["purpose"], license_type=license_type,
+                   **self.identity)  # fmt: skip
+        after = deployment_view(row, member_states(rows))
+        pending_events = self.store.pending_events(deployment=self.name) if self.existing else []
+        changed = bool(
+            self.existing is None
+            or after != self.before
+            or pending_events
+            or plan_writes(plan)
+            or member_changes(plan, stored, self.members)
+        )
+        result = {
+            "changed": changed,
+            "plan": plan,
+            "summary": plan_summary(plan),
+            "deployment": after,
+            "pending_event_ids": [event["event_id"] for event in pending_events],
+            "requests": self.module.request_stats(),
+        }
+        if self.module.diff_mode:
+            result["diff"] = {"before": self.before, "after": after}
+        return result
+
+
+def _event_summary(result):
+    """What the store keeps of a finished event: Apple's counts and failures (ids only, no secret)."""
+    return {
+        "num_requested": result.get("num_requested"),
+        "num_completed": result.get("num_completed"),
+        "failures": result.get("failures") or [],
+    }
+
+
+# --- orchestration -----------------------------------------------------------------------------------------------
+
+
+def ensure_deployment(module):
+    """``vpp_deployment``: bring deployment ``name`` to ``state``; returns the module result."""
+    params = module.params
+    if params["state"] == "absent":
+        return forget_deployment(module)
+    if not params.get("collection"):
+        raise ConfigurationError(
+            "deployment %r needs a collection" % params["name"],
+            hint="give collection with name, type (user or device) and members or members_file",
+        )
+    check_purpose(params["purpose"])
+    members = wanted_members(params["collection"])
+    result = DeploymentRun(module, members).run()
+    if result.get("plan", {}).get("short") and params["allow_partial"]:
+        module.warn(
+            "deployment %r: %s; %d member(s) got no license (error %d)"
+            % (params["name"], describe_short(result["plan"]), result["plan"]["short"], NOT_ENOUGH_LICENSES)
+        )
+    return result
+
+
+def forget_deployment(module):
+    """``state: absent``: forget the deployment and its members; licenses stay where they are at Apple."""
+    store = module.store
+    existing = store.get_deployment(module.params["name"])
+    if existing is None:
+        return {"changed": False, "deployment": None}
+    view = deployment_view(existing, store.count_members(existing["name"]))
+    if not module.check_mode:
+        with store.token_lock(existing["token"]):
+            store.delete_deployment(existing["name"])
+    result = {"changed": True, "deployment": view}
+    if module.diff_mode:
+        result["diff"] = {"before": view, "after": {}}
+    return result
+
+
+def deployment_info(store, row, with_members):
+    """One deployment as ``vpp_deployment_info`` lists it."""
+    info = deployment_view(row, store.count_members(row["name"]))
+    info["pending_events"] = len(store.pending_events(deployment=row["name"]))
+    info["created_at"] = row["created_at"]
+    info["updated_at"] = row["updated_at"]
+    if with_members:
+        info["member_details"] = [member_view(member) for member in store.list_members(row["name"])]
+    return info
+
+
+def list_deployments(module):
+    """``vpp_deployment_info``: deployments filtered by name, application and token; members on request."""
+    params, store = module.params, module.store
+    rows = store.list_deployments(application=params["application"])
+    if params["name"] is not None:
+        rows = [row for row in rows if row["name"] == params["name"]]
+    if params["token"] is not None:
+        rows = [row for row in rows if row["token"] == params["token"]]
+    with_members = params["members"] or params["name"] is not None
+    return {"changed": False, "deployments": [deployment_info(store, row, with_members) for row in rows]}

@@ -1,0 +1,492 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""License decisions of deployments, as pure functions: no HTTP, no SQL.
+
+- which license type a deployment claims (the table of ARCHITECTURE.md, from Configuration Manager);
+- who the members of a collection are (a list, or a file of one member per line or CSV), validated;
+- the plan of a run: which members already hold a license, which need one, whether there are enough, who must be
+  registered at Apple first, which removed members keep or give back their license, and how many calls it takes.
+
+``deployments.py`` feeds these functions with what the store and Apple say and carries the plan out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+
+from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
+
+COLLECTION_TYPES = ("user", "device")
+ACTIONS = ("install", "uninstall")
+PURPOSES = ("required", "available")
+ACTIVE_USER_STATUSES = ("Registered", "Associated")
+BOOK = "Book"
+
+# Members of each collection type: the column that identifies a member first, then the optional ones.
+MEMBER_COLUMNS = {
+    "device": ("serial", "user"),
+    "user": ("client_user_id", "email", "managed_apple_id"),
+}
+# Serial numbers are not checked by Apple; refuse only what cannot be one (blanks, separators, absurd lengths).
+SERIAL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# Apple's clientUserId is opaque; refuse blanks and control characters, which no MDM hands out.
+CLIENT_USER_ID_PATTERN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,256}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_REPORTED_PROBLEMS = 10
+
+# Apple's asynchronous error numbers this module predicts or reports itself.
+NOT_ENOUGH_LICENSES = 9709
+NOT_REVOCABLE = 9706
+USER_ALREADY_EXISTS = 9716
+
+REASON_NOT_ENOUGH = "not enough licenses available: %d needed, %d available"
+REASON_NO_DEVICE_USER = (
+    "device %s has no user, and this app cannot be licensed to a device: give the member as {serial, user}"
+)
+REASON_NOT_REVOCABLE = "the licenses of this %s cannot be taken back (Apple marks it not revocable)"
+
+
+# --- license type --------------------------------------------------------------------------------------------
+
+
+def license_type_for(collection_type, device_assignable, product_type=None):
+    """The license a deployment claims, by ARCHITECTURE.md's table.
+
+    | app supports device licenses | collection | license claimed |
+    | yes / no                     | user       | user            |
+    | yes                          | device     | device (serial) |
+    | no                           | device     | user (the device's user) |
+
+    Books are user-only: a book to a device collection is refused.
+    """
+    if collection_type not in COLLECTION_TYPES:
+        raise ConfigurationError("collection type must be user or device, got %r" % (collection_type,))
+    if collection_type == "user":
+        return "user"
+    if product_type == BOOK:
+        raise ConfigurationError(
+            "books can only be deployed to user collections: Apple licenses a book to a person, never to a device",
+            hint="deploy the book to a user collection",
+        )
+    return "device" if device_assignable else "user"
+
+
+def check_purpose(purpose):
+    if purpose == "available":
+        raise ConfigurationError(
+            "available installs are not supported; use required",
+            hint="set purpose: required (users cannot pick licensed apps themselves in this collection)",
+        )
+
+
+def check_unchanged(deployment, wanted):
+    """Refuse changing what identifies an existing deployment: its action, application and collection type."""
+    if deployment["action"] != wanted["action"]:
+        raise ConfigurationError(
+            "deployment %r is an %s deployment; its action never changes: create a separate deployment with "
+            "action uninstall" % (deployment["name"], deployment["action"])
+            if wanted["action"] == "uninstall"
+            else "deployment %r is an uninstall deployment; its action never changes: create a separate deployment "
+            "with action install" % deployment["name"],
+        )
+    if deployment["application"] != wanted["application"]:
+        raise ConfigurationError(
+            "deployment %r deploys application %r, not %r; a deployment's application never changes"
+            % (deployment["name"], deployment["application"], wanted["application"]),
+            hint="create a separate deployment for the other application",
+        )
+    if deployment["collection_type"] != wanted["collection_type"]:
+        raise ConfigurationError(
+            "deployment %r targets a %s collection, not a %s collection; the collection type never changes"
+            % (deployment["name"], deployment["collection_type"], wanted["collection_type"]),
+            hint="create a separate deployment for the other collection",
+        )
+
+
+# --- members ---------------------------------------------------------------------------------------------------
+
+
+def member_record(collection_type, member_id, device_user=None, email=None, managed_apple_id=None):
+    """A member in the collection's one spelling: ``member_id`` (serial or clientUserId) plus its details."""
+    return {
+        "member_id": member_id,
+        "device_user": device_user if collection_type == "device" else None,
+        "email": email if collection_type == "user" else None,
+        "managed_apple_id": managed_apple_id if collection_type == "user" else None,
+    }
+
+
+def _clean(value):
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def member_from_item(collection_type, item):
+    """One member from the ``members`` option: a string id, or a dict of the collection type's columns."""
+    id_column = MEMBER_COLUMNS[collection_type][0]
+    if isinstance(item, dict):
+        unknown = sorted(set(item) - set(MEMBER_COLUMNS[collection_type]))
+        if unknown:
+            raise ValueError(
+                "unknown key(s) %s; a %s member has %s"
+                % (", ".join(unknown), collection_type, ", ".join(MEMBER_COLUMNS[collection_type]))
+            )
+        values = {column: _clean(item.get(column)) for column in MEMBER_COLUMNS[collection_type]}
+    else:
+        values = {id_column: _clean(item)}
+    if collection_type == "device":
+        return member_record("device", values["serial"], device_user=values.get("user"))
+    return member_record(
+        "user", values["client_user_id"], email=values.get("email"), managed_apple_id=values.get("managed_apple_id")
+    )
+
+
+def _data_lines(text):
+    """(line number, text) of the lines that carry data: ``#`` comments and blank lines are skipped."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            yield number, stripped
+
+
+def _header(collection_type, fields):
+    """The column names if ``fields`` is a header line of this collection type, else None."""
+    names = [field.strip().lower() for field in fields]
+    allowed = MEMBER_COLUMNS[collection_type]
+    if names and names[0] == allowed[0] and all(name in allowed for name in names) and len(set(names)) == len(names):
+        return names
+    return None
+
+
+def parse_members_text(collection_type, text, source="members_file"):
+    """Members from a file's text: one id per line, or CSV under a header (``serial,user`` or
+    ``client_user_id,email,managed_apple_id``). Returns ``(members, problems)``; problems name the line."""
+    members, problems, columns = [], [], None
+    for index, (number, line) in enumerate(_data_lines(text)):
+        fields = next(csv.reader(io.StringIO(line), skipinitialspace=True))
+        if index == 0:
+            columns = _header(collection_type, fields)
+            if columns is not None:
+                continue
+        where = "%s line %d" % (source, number)
+        if columns is None:
+            if len(fields) != 1:
+                problems.append(
+                    "%s: %r has several fields but the file has no header line (%s)"
+                    % (where, line, ",".join(MEMBER_COLUMNS[collection_type]))
+                )
+                continue
+            item = fields[0]
+        else:
+            if len(fields) > len(columns):
+                problems.append("%s: %d fields, the header names %d" % (where, len(fields), len(columns)))
+                continue
+            item = dict(zip(columns, fields, strict=False))
+        members.append((where, member_from_item(collection_type, item)))
+    return members, problems
+
+
+def _member_problems(collection_type, where, member):
+    problems = []
+    member_id = member["member_id"]
+    if collection_type == "device":
+        if not member_id or not SERIAL_PATTERN.match(member_id):
+            problems.append("%s: %r is not a serial number" % (where, member_id))
+        if member["device_user"] is not None and not CLIENT_USER_ID_PATTERN.match(member["device_user"]):
+            problems.append("%s: %r is not a client user id" % (where, member["device_user"]))
+    else:
+        if not member_id or not CLIENT_USER_ID_PATTERN.match(member_id):
+            problems.append("%s: %r is not a client user id" % (where, member_id))
+        for field in ("email", "managed_apple_id"):
+            if member[field] is not None and not EMAIL_PATTERN.match(member[field]):
+                problems.append("%s: %s %r is not an email address" % (where, field, member[field]))
+    return problems
+
+
+def _duplicate_problems(collection_type, located):
+    """Duplicate ids (and, for users, duplicate emails and managed Apple IDs): Apple refuses them (9704/9705/9715)."""
+    fields = ("member_id",) if collection_type == "device" else ("member_id", "email", "managed_apple_id")
+    labels = {"member_id": "serial number" if collection_type == "device" else "client user id",
+              "email": "email", "managed_apple_id": "managed Apple ID"}  # fmt: skip
+    problems = []
+    for field in fields:
+        seen = {}
+        for where, member in located:
+            value = member[field]
+            if value is None:
+                continue
+            key = value.lower() if field != "member_id" else value
+            if key in seen:
+                problems.append("%s: duplicate %s %r (first at %s)" % (where, labels[field], value, seen[key]))
+            else:
+                seen[key] = where
+    return problems
+
+
+def parse_members(collection_type, members=None, members_text=None, source="members_file"):
+    """Every member of a collection, validated; raises one ``ConfigurationError`` listing the problems.
+
+    ``members``: the module's list (strings or dicts); ``members_text``: a members file's content.
+    """
+    located, problems = [], []
+    for index, item in enumerate(members or ()):
+        try:
+            located.append(("members[%d]" % index, member_from_item(collection_type, item)))
+        except ValueError as err:
+            problems.append("members[%d]: %s" % (index, err))
+    if members_text is not None:
+        from_text, text_problems = parse_members_text(collection_type, members_text, source)
+        located.extend(from_text)
+        problems.extend(text_problems)
+    for where, member in located:
+        problems.extend(_member_problems(collection_type, where, member))
+    problems.extend(_duplicate_problems(collection_type, located))
+    if problems:
+        shown = problems[:MAX_REPORTED_PROBLEMS]
+        more = len(problems) - len(shown)
+        raise ConfigurationError(
+            "the %s collection has %d invalid member(s): %s%s"
+            % (collection_type, len(problems), "; ".join(shown), "; and %d more" % more if more else ""),
+            hint="fix the members (or members_file) and run again; nothing was changed",
+            details={"problems": problems},
+        )
+    return [member for _where, member in located]
+
+
+# --- the plan ----------------------------------------------------------------------------------------------------
+
+
+def target_of(member, license_type, collection_type):
+    """``(kind, id)`` whose license serves a member: its serial (device license), its device's user (user license
+    for a device collection; None when the device has no user) or the member itself (user collection)."""
+    if license_type == "device":
+        return ("device", member["member_id"])
+    if collection_type == "device":
+        return ("user", member["device_user"]) if member.get("device_user") else None
+    return ("user", member["member_id"])
+
+
+def batch_count(count, limit):
+    """How many calls ``count`` ids take at ``limit`` per call."""
+    return math.ceil(count / max(int(limit), 1)) if count else 0
+
+
+def _user_request(member, collection_type):
+    """The RequestUser to register a member's user (client user id, plus email and managed Apple ID if known)."""
+    if collection_type == "device":
+        return {"client_user_id": member["device_user"]}
+    request = {"client_user_id": member["member_id"]}
+    for field in ("email", "managed_apple_id"):
+        if member.get(field):
+            request[field] = member[field]
+    return request
+
+
+def new_plan(action, license_type, collection_type, members, asset):
+    available = None if asset.get("unlimited") else asset.get("available_count", 0)
+    return {
+        "action": action,
+        "license_type": license_type,
+        "collection_type": collection_type,
+        "members": len(members),
+        "available": available,
+        "needed": 0,
+        "short": 0,
+        "already": [],  # members whose target already holds (install) or no longer holds (uninstall) a license
+        "awaiting": [],  # members waiting on a submitted event
+        "to_license": [],
+        "to_reclaim": [],
+        "to_register": [],
+        "untargeted": [],
+        "forgotten": [],  # removed members holding no license (or of an uninstall deployment): dropped
+        "failed": [],
+        "batches": {},
+    }
+
+
+def _entry(member, license_type, target):
+    entry = {"member_id": member["member_id"], "license_type": license_type, "target_id": target[1] if target else None}
+    if member.get("device_user"):
+        entry["device_user"] = member["device_user"]
+    return entry
+
+
+def _failure(member, license_type, target, error_number, reason):
+    return dict(_entry(member, license_type, target), error_number=error_number, error_message=reason)
+
+
+def plan_deployment(members, stored, holders, known_users, asset, options, limits):
+    """What one run of a deployment does; pure.
+
+    - ``members``: the wanted members (``parse_members``), in order;
+    - ``stored``: ``{member_id: member row}`` of the deployment in the store (``state``, ``event_id``...);
+    - ``holders``: set of ``(kind, id)`` holding a license of the asset (the store's synced assignments);
+    - ``known_users``: ``{client_user_id: status}`` of the token's users in the store;
+    - ``asset``: the app's facts read fresh (``available_count``, ``unlimited``, ``revocable``, ``product_type``);
+    - ``options``: ``action``, ``license_type``, ``collection_type``, ``allow_partial``, ``reclaim_removed``;
+    - ``limits``: Apple's limits (batch sizes).
+
+    Returns the plan: ``already``, ``awaiting``, ``to_license``, ``to_reclaim``, ``to_register``, ``untargeted``,
+    ``forgotten``, ``failed`` (entries with ``member_id``, ``license_type``, ``target_id``), ``needed`` (distinct
+    licenses to claim), ``available`` (None when unlimited), ``short`` and the ``batches`` each call takes.
+    """
+    action, license_type, collection_type = options["action"], options["license_type"], options["collection_type"]
+    plan = new_plan(action, license_type, collection_type, members, asset)
+    wanted_ids = {member["member_id"] for member in members}
+    if action == "install":
+        _plan_install(plan, members, stored, holders, known_users, options)
+    else:
+        _plan_uninstall(plan, members, stored, holders, asset)
+    _plan_removed(plan, members, stored, wanted_ids, holders, options)
+    plan["batches"] = _batches(plan, limits)
+    return plan
+
+
+def _is_awaiting(row):
+    return row is not None and row.get("state") == "pending" and row.get("event_id")
+
+
+def _plan_install(plan, members, stored, holders, known_users, options):
+    license_type, collection_type = plan["license_type"], plan["collection_type"]
+    claimed, registering = {}, set()
+    for member in members:
+        target = target_of(member, license_type, collection_type)
+        if target is None:
+            plan["failed"].append(
+                _failure(member, license_type, None, None, REASON_NO_DEVICE_USER % member["member_id"])
+            )
+            continue
+        if _is_awaiting(stored.get(member["member_id"])):
+            plan["awaiting"].append(_entry(member, license_type, target))
+            continue
+        if target in holders:
+            plan["already"].append(_entry(member, license_type, target))
+            continue
+        claimed.setdefault(target, []).append(member)
+        unknown_user = target[0] == "user" and known_users.get(target[1]) not in ACTIVE_USER_STATUSES
+        if unknown_user and target[1] not in registering:
+            registering.add(target[1])
+            plan["to_register"].append(_user_request(member, collection_type))
+    plan["needed"] = len(claimed)
+    available = plan["available"]
+    plan["short"] = 0 if available is None else max(plan["needed"] - available, 0)
+    granted = plan["needed"] if available is None or not options["allow_partial"] else min(plan["needed"], available)
+    for index, (target, holders_of_target) in enumerate(claimed.items()):
+        for member in holders_of_target:
+            if index < granted:
+                plan["to_license"].append(_entry(member, license_type, target))
+            else:
+                reason = REASON_NOT_ENOUGH % (plan["needed"], available)
+                plan["failed"].append(_failure(member, license_type, target, NOT_ENOUGH_LICENSES, reason))
+    if granted < plan["needed"]:
+        # no need to register users who will not get a license in this run
+        licensed_users = {entry["target_id"] for entry in plan["to_license"]}
+        plan["to_register"] = [user for user in plan["to_register"] if user["client_user_id"] in licensed_users]
+
+
+def _plan_uninstall(plan, members, stored, holders, asset):
+    license_type, collection_type = plan["license_type"], plan["collection_type"]
+    reclaiming = set()
+    for member in members:
+        target = target_of(member, license_type, collection_type)
+        if target is None:
+            plan["failed"].append(
+                _failure(member, license_type, None, None, REASON_NO_DEVICE_USER % member["member_id"])
+            )
+        elif _is_awaiting(stored.get(member["member_id"])):
+            plan["awaiting"].append(_entry(member, license_type, target))
+        elif target not in holders:
+            plan["already"].append(_entry(member, license_type, target))
+        elif not asset.get("revocable"):
+            reason = REASON_NOT_REVOCABLE % ("book" if asset.get("product_type") == BOOK else "app")
+            plan["failed"].append(_failure(member, license_type, target, NOT_REVOCABLE, reason))
+        else:
+            reclaiming.add(target)
+            plan["to_reclaim"].append(_entry(member, license_type, target))
+    plan["needed"] = len(reclaiming)
+
+
+def _plan_removed(plan, members, stored, wanted_ids, holders, options):
+    """Members that left the collection: install ones keep their license (untargeted) unless reclaim_removed."""
+    license_type, collection_type = plan["license_type"], plan["collection_type"]
+    still_served = {target_of(member, license_type, collection_type) for member in members}
+    for member_id, row in sorted(stored.items()):
+        if member_id in wanted_ids:
+            continue
+        member = {"member_id": member_id, "device_user": row.get("device_user")}
+        held_type = row.get("license_type") or license_type  # the license it got, even if the app changed since
+        target = target_of(member, held_type, collection_type)
+        holds = target is not None and target in holders
+        if plan["action"] == "uninstall" or not holds:
+            plan["forgotten"].append(_entry(member, held_type, target))
+        elif options["reclaim_removed"] and target not in still_served:
+            plan["to_reclaim"].append(_entry(member, held_type, target))
+        elif row.get("state") != "untargeted":
+            plan["untargeted"].append(_entry(member, held_type, target))
+
+
+def _distinct_targets(entries, kind):
+    return len({entry["target_id"] for entry in entries if entry["license_type"] == kind})
+
+
+def _batches(plan, limits):
+    """Calls each step takes at Apple's limits (the client cuts the same way)."""
+    batches = {}
+    for step, entries in (("associate", plan["to_license"]), ("disassociate", plan["to_reclaim"])):
+        users = _distinct_targets(entries, "user")
+        devices = _distinct_targets(entries, "device")
+        batches[step] = max(
+            batch_count(users, limits["maxClientUserIds"]), batch_count(devices, limits["maxSerialNumbers"])
+        )
+    batches["create_users"] = batch_count(len(plan["to_register"]), limits["maxUsers"])
+    return batches
+
+
+def short_of_licenses(plan, allow_partial):
+    """Whether the plan must be refused before any write: more licenses needed than available."""
+    return plan["short"] > 0 and not allow_partial
+
+
+def plan_summary(plan):
+    """The plan without per-member lists: counts a person reads at a glance."""
+    summary = {key: plan[key] for key in ("action", "license_type", "members", "needed", "available", "short")}
+    for key in ("already", "awaiting", "to_license", "to_reclaim", "to_register", "untargeted", "forgotten", "failed"):
+        summary[key] = len(plan[key])
+    summary["batches"] = dict(plan["batches"])
+    return summary
+
+
+def plan_writes(plan):
+    """Whether carrying out the plan changes anything (at Apple or in the store's member states)."""
+    return bool(
+        plan["to_license"] or plan["to_reclaim"] or plan["to_register"] or plan["untargeted"] or plan["forgotten"]
+    )
+
+
+# --- outcomes ----------------------------------------------------------------------------------------------------
+
+
+def invitation_url(template, invite_code):
+    """The link a Registered user follows to accept the invitation (Apple's ``urls.invitationEmail``)."""
+    if not template or not invite_code:
+        return None
+    return template.replace("%25inviteCode%25", invite_code).replace("%inviteCode%", invite_code)
+
+
+def creation_succeeded(outcome):
+    """A user-creation outcome counts as done when Apple created the user or already had it active (9716)."""
+    return outcome["succeeded"] or outcome.get("error_number") == USER_ALREADY_EXISTS
+
+
+def member_states(rows):
+    """``{state: count}`` over member rows (every state present, zeros included)."""
+    counts = dict.fromkeys(("pending", "licensed", "failed", "untargeted", "reclaimed"), 0)
+    for row in rows:
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+    return counts

@@ -1,0 +1,456 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vpp_deployment
+short_description: Deploy an application's Apple Apps and Books licenses to a collection of users or devices
+version_added: 0.1.0
+description:
+  - Gives the licenses of one application to every member of a user collection or a device collection
+    (V(install)), or takes them back (V(uninstall)), and records each member's outcome in the store.
+  - "The license type follows Configuration Manager's table: a user collection always claims user licenses; a
+    device collection claims device licenses (serial numbers) when the app supports them, else user licenses of
+    each device's user. Books are user-only: a book to a device collection is refused before any call."
+  - Plans first. Members that lack a license are compared with the app's current available count, read fresh
+    from Apple. When there are not enough licenses the task fails before any write and returns the plan, unless
+    O(allow_partial=true). Check mode returns the plan and writes nothing.
+  - Users Apple does not know yet are registered first; the result lists invitation links for users who have not
+    accepted their invitation. A managed Apple ID of the organisation's domain is associated at once.
+  - Licenses are associated (or disassociated) in batches within Apple's limits. Each Apple event id is stored
+    before the module waits on it, so a run that is interrupted, or that stops waiting, resumes by polling the
+    stored events on the next run instead of submitting again.
+  - Re-running an unchanged deployment makes no write call. New members get licenses; members removed from an
+    install deployment keep theirs and are reported untargeted, unless O(reclaim_removed=true).
+  - An existing deployment's action never changes; reclaim licenses with a separate uninstall deployment.
+    O(state=absent) forgets a deployment without reclaiming anything.
+author:
+  - mdm.vpp contributors (@mdm-vpp)
+options:
+  name:
+    description:
+      - Name of the deployment, its identity in the store.
+    type: str
+    required: true
+  application:
+    description:
+      - Name of the application to deploy (created with M(mdm.vpp.vpp_app)).
+      - Mutually exclusive with O(token) and O(adam_id).
+    type: str
+  token:
+    description:
+      - Name of the token that licenses the app, with O(adam_id), instead of O(application).
+      - When the app has no application yet, one is created with the default name
+        C(<app name> (<token name>)).
+    type: str
+  adam_id:
+    description:
+      - Apple's product id of the app or book, with O(token).
+    type: str
+  pricing_param:
+    description:
+      - Apple's pricing parameter of the app, with O(token) and O(adam_id). The token's only one when not set,
+        else V(STDQ).
+    type: str
+    choices: [STDQ, PLUS]
+  collection:
+    description:
+      - The users or devices that get (or give back) the licenses. Required with O(state=present).
+    type: dict
+    suboptions:
+      name:
+        description:
+          - Name of the collection, as the administrator knows it (for example the MDM group).
+        type: str
+        required: true
+      type:
+        description:
+          - V(user) for people, V(device) for devices.
+          - The type of an existing deployment never changes.
+        type: str
+        required: true
+        choices: [user, device]
+      members:
+        description:
+          - "Device members: serial numbers, or dictionaries C({serial, user}) where C(user) is the client user id
+            of the device's user (needed when the app cannot be licensed to devices)."
+          - "User members: client user ids, or dictionaries C({client_user_id, email, managed_apple_id}); the email
+            and managed Apple ID are used to register users Apple does not know yet."
+          - Invalid or duplicate serial numbers, ids or emails fail the task before any call.
+        type: list
+        elements: raw
+      members_file:
+        description:
+          - A file on the controller with one member per line, or CSV under a header line
+            (C(serial,user) for devices, C(client_user_id,email,managed_apple_id) for users).
+          - Lines starting with C(#) and blank lines are ignored. Adds to O(collection.members).
+        type: path
+  action:
+    description:
+      - V(install) gives licenses, V(uninstall) takes the application's licenses of the members back.
+      - The action of an existing deployment never changes.
+    type: str
+    choices: [install, uninstall]
+    default: install
+  purpose:
+    description:
+      - Only V(required) is supported; V(available) is refused.
+    type: str
+    choices: [required, available]
+    default: required
+  state:
+    description:
+      - V(present) deploys; V(absent) forgets the deployment and its members' states (no license is reclaimed).
+    type: str
+    choices: [present, absent]
+    default: present
+  allow_partial:
+    description:
+      - When there are fewer licenses available than members need, license as many as possible and report the
+        rest failed with error 9709, instead of failing before any write.
+    type: bool
+    default: false
+  reclaim_removed:
+    description:
+      - Take back the licenses of members removed from an install deployment (they become V(reclaimed)).
+      - Without it they keep their license and are reported V(untargeted).
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait for Apple to finish the license events and record each member's outcome.
+      - With V(false) the task returns once the events are submitted (members V(pending)); the next run records
+        their outcome. User registration is always waited for, a license needs the user.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for Apple's events. When they are still pending then, the task fails; the events stay
+        stored and the next run resumes them.
+    type: int
+    default: 600
+extends_documentation_fragment:
+  - mdm.vpp.vpp
+  - mdm.vpp.vpp.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+notes:
+  - The license picture comes from the store (M(mdm.vpp.vpp_sync)) plus what this module records; only the
+    app's available count is read fresh at each run.
+seealso:
+  - module: mdm.vpp.vpp_deployment_info
+  - module: mdm.vpp.vpp_app
+  - module: mdm.vpp.vpp_sync
+"""
+
+EXAMPLES = r"""
+- name: License Pages to the sales iPads (device licenses)
+  mdm.vpp.vpp_deployment:
+    name: pages-sales-ipads
+    application: Pages (hq)
+    collection:
+      name: Sales iPads
+      type: device
+      members: [C02XK0AAJG5H, DMPZ12ABCD34]
+
+- name: An app without device licenses goes to each device's user
+  mdm.vpp.vpp_deployment:
+    name: keynote-sales-ipads
+    token: hq
+    adam_id: "1000000002"
+    collection:
+      name: Sales iPads
+      type: device
+      members:
+        - {serial: C02XK0AAJG5H, user: u-1001}
+        - {serial: DMPZ12ABCD34, user: u-1002}
+
+- name: A book to the teachers, registering new ones (CSV file with a header)
+  mdm.vpp.vpp_deployment:
+    name: handbook-teachers
+    application: Teacher Handbook (school)
+    collection:
+      name: Teachers
+      type: user
+      members_file: /srv/collections/teachers.csv
+  register: handbook
+
+- name: Send the invitations
+  ansible.builtin.debug:
+    msg: "{{ item.email }}: {{ item.url }}"
+  loop: "{{ handbook.invitations }}"
+
+- name: As many licenses as there are, the rest reported failed
+  mdm.vpp.vpp_deployment:
+    name: pages-all-staff
+    application: Pages (hq)
+    allow_partial: true
+    collection:
+      name: All staff
+      type: user
+      members_file: /srv/collections/staff.txt
+
+- name: Take Pages back from the leavers
+  mdm.vpp.vpp_deployment:
+    name: pages-leavers
+    application: Pages (hq)
+    action: uninstall
+    collection:
+      name: Leavers
+      type: user
+      members: [u-0042, u-0077]
+
+- name: Forget a deployment (licenses stay assigned)
+  mdm.vpp.vpp_deployment:
+    name: pages-sales-ipads
+    state: absent
+"""
+
+RETURN = r"""
+deployment:
+  description: The deployment after the task (before it, for O(state=absent)); V(null) when there is none.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Name of the deployment.
+      type: str
+      sample: pages-sales-ipads
+    application:
+      description: Name of the application deployed.
+      type: str
+      sample: Pages (hq)
+    token:
+      description: Token that licenses the application.
+      type: str
+      sample: hq
+    adam_id:
+      description: Apple's product id.
+      type: str
+      sample: "1000000001"
+    pricing_param:
+      description: Apple's pricing parameter.
+      type: str
+      sample: STDQ
+    collection:
+      description: Name and type of the collection.
+      type: dict
+      sample: {"name": "Sales iPads", "type": "device"}
+    action:
+      description: V(install) or V(uninstall).
+      type: str
+      sample: install
+    purpose:
+      description: Always V(required).
+      type: str
+      sample: required
+    license_type:
+      description: V(device) (serial numbers) or V(user) licenses.
+      type: str
+      sample: device
+    members:
+      description: Number of members.
+      type: int
+      sample: 2
+    states:
+      description: Members by state (V(pending), V(licensed), V(failed), V(untargeted), V(reclaimed)).
+      type: dict
+      sample: {"pending": 0, "licensed": 2, "failed": 0, "untargeted": 0, "reclaimed": 0}
+plan:
+  description:
+    - What the run does (or, in check mode, would do) per member, and whether there are enough licenses.
+    - Also returned when the task fails for lack of licenses.
+  returned: with O(state=present)
+  type: dict
+  contains:
+    action:
+      description: V(install) or V(uninstall).
+      type: str
+      sample: install
+    license_type:
+      description: License type claimed.
+      type: str
+      sample: device
+    members:
+      description: Number of members asked for.
+      type: int
+      sample: 2
+    needed:
+      description: Distinct licenses to claim (install) or take back (uninstall).
+      type: int
+      sample: 2
+    available:
+      description: Licenses available at Apple now; V(null) for an unlimited (free) app.
+      type: int
+      sample: 48
+    short:
+      description: Licenses missing.
+      type: int
+      sample: 0
+    already:
+      description: Members whose license is already where it should be.
+      type: list
+      elements: dict
+      sample: [{"member_id": "C02XK0AAJG5H", "license_type": "device", "target_id": "C02XK0AAJG5H"}]
+    awaiting:
+      description: Members waiting on an event submitted by an earlier run.
+      type: list
+      elements: dict
+      sample: []
+    to_license:
+      description: Members that get a license, with the serial number or client user id it goes to.
+      type: list
+      elements: dict
+      sample: [{"member_id": "DMPZ12ABCD34", "license_type": "device", "target_id": "DMPZ12ABCD34"}]
+    to_reclaim:
+      description: Members whose license is taken back.
+      type: list
+      elements: dict
+      sample: []
+    to_register:
+      description: Users registered at Apple first.
+      type: list
+      elements: dict
+      sample: [{"client_user_id": "u-1001", "email": "ana@example.org"}]
+    untargeted:
+      description: Removed members that keep their license.
+      type: list
+      elements: dict
+      sample: []
+    forgotten:
+      description: Removed members holding no license, dropped from the deployment.
+      type: list
+      elements: dict
+      sample: []
+    failed:
+      description: Members refused before any call (no device user, not enough licenses, not revocable).
+      type: list
+      elements: dict
+      sample: [{"member_id": "SN9", "error_number": 9709, "error_message": "not enough licenses available"}]
+    batches:
+      description: Calls each step takes at Apple's current limits.
+      type: dict
+      sample: {"associate": 1, "disassociate": 0, "create_users": 0}
+summary:
+  description: The plan's counts only (per-member lists counted).
+  returned: in check mode
+  type: dict
+  sample: {"needed": 2, "available": 48, "short": 0, "to_license": 2}
+licensed:
+  description: Members that got their license in this run.
+  returned: with O(state=present), except in check mode
+  type: list
+  elements: str
+  sample: [DMPZ12ABCD34]
+reclaimed:
+  description: Members whose license was taken back in this run.
+  returned: with O(state=present), except in check mode
+  type: list
+  elements: str
+  sample: []
+untargeted:
+  description: Removed members that keep their license (see O(reclaim_removed)).
+  returned: with O(state=present), except in check mode
+  type: list
+  elements: str
+  sample: []
+failed_members:
+  description:
+    - Members that failed in this run, with Apple's error number and message (or the module's reason, such as a
+      device without a user).
+  returned: with O(state=present), except in check mode
+  type: list
+  elements: dict
+  sample: [{"member_id": "u-9", "error_number": 9709, "error_message": "not enough licenses available"}]
+pending:
+  description: Members whose license event is still pending at Apple (O(wait=false)).
+  returned: with O(state=present), except in check mode
+  type: list
+  elements: str
+  sample: []
+pending_event_ids:
+  description: Apple event ids still pending; the next run polls them.
+  returned: with O(state=present)
+  type: list
+  elements: str
+  sample: []
+registered_users:
+  description: Users registered at Apple in this run.
+  returned: with O(state=present), except in check mode
+  type: list
+  elements: str
+  sample: [u-1001]
+invitations:
+  description: Users of the deployment who have not accepted Apple's invitation yet, with their link.
+  returned: with O(state=present), except in check mode
+  type: list
+  elements: dict
+  sample: [{"client_user_id": "u-1001", "email": "ana@example.org", "url": "https://buy.itunes.apple.com/..."}]
+application_created:
+  description: Whether the task created the application (given by O(token) and O(adam_id)).
+  returned: with O(state=present), except in check mode
+  type: bool
+  sample: false
+requests:
+  description: Requests sent to Apple by this task, in total and per endpoint.
+  returned: with O(state=present)
+  type: dict
+  sample: {"total": 4, "by_endpoint": {"GET /assets": 1, "POST /assets/associate": 1, "GET /status": 1}}
+diff:
+  description: The deployment before and after (members counted by state).
+  returned: in diff mode
+  type: dict
+  sample: {"before": {}, "after": {"name": "pages-sales-ipads", "members": 2}}
+"""
+
+from ansible_collections.mdm.vpp.plugins.module_utils.deployments import DEFAULT_WAIT_TIMEOUT, ensure_deployment
+from ansible_collections.mdm.vpp.plugins.module_utils.licensing import ACTIONS, COLLECTION_TYPES, PURPOSES
+from ansible_collections.mdm.vpp.plugins.module_utils.module import VPPModule
+
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "application": {"type": "str"},
+    "token": {"type": "str", "no_log": False},  # a token's name, not its secret
+    "adam_id": {"type": "str"},
+    "pricing_param": {"type": "str", "choices": ["STDQ", "PLUS"]},
+    "collection": {
+        "type": "dict",
+        "options": {
+            "name": {"type": "str", "required": True},
+            "type": {"type": "str", "required": True, "choices": list(COLLECTION_TYPES)},
+            "members": {"type": "list", "elements": "raw"},
+            "members_file": {"type": "path"},
+        },
+    },
+    "action": {"type": "str", "choices": list(ACTIONS), "default": "install"},
+    "purpose": {"type": "str", "choices": list(PURPOSES), "default": "required"},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "allow_partial": {"type": "bool", "default": False},
+    "reclaim_removed": {"type": "bool", "default": False},
+    "wait": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": DEFAULT_WAIT_TIMEOUT},
+}
+MUTUALLY_EXCLUSIVE = [("application", "token"), ("application", "adam_id")]
+REQUIRED_TOGETHER = [("token", "adam_id")]
+REQUIRED_IF = [("state", "present", ("collection",))]
+
+
+def main():
+    module = VPPModule(
+        argument_spec=ARGUMENT_SPEC,
+        mutually_exclusive=MUTUALLY_EXCLUSIVE,
+        required_together=REQUIRED_TOGETHER,
+        required_if=REQUIRED_IF,
+        supports_check_mode=True,
+    )
+    module.run(ensure_deployment)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vpp_deployment_info
+short_description: List Apple Apps and Books deployments and the state of their members
+version_added: 0.1.0
+description:
+  - Lists the deployments made with M(mdm.vpp.vpp_deployment) with their application, token, license type,
+    action, purpose, collection and how many members are in each state.
+  - With O(members=true), or when one deployment is asked for by O(name), adds each member's detail.
+  - Reads the store only; nothing is asked of Apple and nothing is written.
+author:
+  - mdm.vpp contributors (@mdm-vpp)
+options:
+  name:
+    description:
+      - Only the deployment with this name (its members in detail).
+    type: str
+  application:
+    description:
+      - Only the deployments of this application.
+    type: str
+  token:
+    description:
+      - Only the deployments of applications licensed by this token.
+    type: str
+  members:
+    description:
+      - Add each member's detail to every deployment listed.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - mdm.vpp.vpp
+  - mdm.vpp.vpp.check_mode_read_only
+  - mdm.vpp.vpp.attributes
+seealso:
+  - module: mdm.vpp.vpp_deployment
+"""
+
+EXAMPLES = r"""
+- name: Every deployment with its member counts
+  mdm.vpp.vpp_deployment_info:
+  register: deployments
+
+- name: The members of one deployment
+  mdm.vpp.vpp_deployment_info:
+    name: pages-sales-ipads
+  register: pages_ipads
+
+- name: Members that failed, with Apple's reason
+  ansible.builtin.debug:
+    msg: "{{ item.id }}: {{ item.error_number }} {{ item.error_message }}"
+  loop: "{{ pages_ipads.deployments[0].member_details | selectattr('state', 'equalto', 'failed') }}"
+
+- name: Deployments of one token
+  mdm.vpp.vpp_deployment_info:
+    token: hq
+    members: true
+"""
+
+RETURN = r"""
+deployments:
+  description: The deployments, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the deployment.
+      type: str
+      sample: pages-sales-ipads
+    application:
+      description: Name of the application deployed.
+      type: str
+      sample: Pages (hq)
+    token:
+      description: Token that licenses the application.
+      type: str
+      sample: hq
+    adam_id:
+      description: Apple's product id.
+      type: str
+      sample: "1000000001"
+    pricing_param:
+      description: Apple's pricing parameter.
+      type: str
+      sample: STDQ
+    license_type:
+      description: V(device) or V(user).
+      type: str
+      sample: device
+    action:
+      description: V(install) or V(uninstall).
+      type: str
+      sample: install
+    purpose:
+      description: Always V(required).
+      type: str
+      sample: required
+    collection:
+      description: Name and type of the collection.
+      type: dict
+      sample: {"name": "Sales iPads", "type": "device"}
+    members:
+      description: Number of members.
+      type: int
+      sample: 2
+    states:
+      description: Members by state.
+      type: dict
+      sample: {"pending": 0, "licensed": 2, "failed": 0, "untargeted": 0, "reclaimed": 0}
+    pending_events:
+      description: Apple events of the deployment still pending (the next vpp_deployment run polls them).
+      type: int
+      sample: 0
+    created_at:
+      description: When the deployment was created (ISO 8601, UTC).
+      type: str
+      sample: "2026-11-25T08:00:00+00:00"
+    updated_at:
+      description: When the deployment itself was last changed.
+      type: str
+      sample: "2026-11-25T08:00:00+00:00"
+    member_details:
+      description: Each member.
+      returned: with O(members=true) or O(name)
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: Serial number (device collection) or client user id (user collection).
+          type: str
+          sample: C02XK0AAJG5H
+        device_user:
+          description: Client user id of the device's user, when given.
+          type: str
+          sample: u-1001
+        license_type:
+          description: License type the member claims.
+          type: str
+          sample: device
+        state:
+          description: V(pending), V(licensed), V(failed), V(untargeted) or V(reclaimed).
+          type: str
+          sample: licensed
+        error_number:
+          description: Apple's error number when the member failed.
+          type: int
+          sample: 9709
+        error_message:
+          description: Why the member failed.
+          type: str
+          sample: not enough licenses available
+        event_id:
+          description: The last Apple event of the member.
+          type: str
+          sample: 6f1d2c3b-0d4e-4f5a-8b9c-0a1b2c3d4e5f
+        updated:
+          description: When the member's state last changed.
+          type: str
+          sample: "2026-11-25T08:00:00+00:00"
+"""
+
+from ansible_collections.mdm.vpp.plugins.module_utils.deployments import list_deployments
+from ansible_collections.mdm.vpp.plugins.module_utils.module import VPPModule
+
+ARGUMENT_SPEC = {
+    "name": {"type": "str"},
+    "application": {"type": "str"},
+    "token": {"type": "str", "no_log": False},  # a token's name, not its secret
+    "members": {"type": "bool", "default": False},
+}
+
+
+def main():
+    VPPModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True).run(list_deployments)
+
+
+if __name__ == "__main__":
+    main()
