@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mdm.vpp contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Integration harness: real ``ansible-playbook`` runs of the collection against the simulator."""
+"""Integration harness: real ``ansible-playbook`` runs of the collection against the simulator.
+
+With ``VPP_TEST_STORE_BACKEND=postgresql`` (and ``VPP_TEST_POSTGRES_DSN``, see ``tests/postgres.py``) every
+``Ansible`` gets a fresh PostgreSQL database as its store instead of a SQLite file, opened with one test key.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,31 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.postgres import POSTGRES_DSN, create_database, dsn_for
+
 HERE = Path(__file__).resolve().parent
 ANSIBLE_BIN = Path(sys.executable).parent
+STORE_BACKEND = os.environ.get("VPP_TEST_STORE_BACKEND", "sqlite")
+# The PostgreSQL-only tests need a server (make postgres-test): without one they are not collected at all.
+collect_ignore_glob = [] if POSTGRES_DSN else ["test_postgres_*.py"]
+if STORE_BACKEND == "postgresql":
+    # A PostgreSQL store keeps no key file: the plays and the tests' own open_store() calls share this key.
+    os.environ.setdefault("VPP_STORE_KEY", "integration tests of the PostgreSQL store")
+
+
+class PostgresStoreLocation(str):
+    """A fresh PostgreSQL database standing in for a store file: ``str()`` is its DSN (with the password)."""
+
+    @classmethod
+    def create(cls):
+        return cls(dsn_for(create_database()))
+
+    def exists(self):
+        """Whether a module created the store yet (as ``Path.exists()`` tells for a SQLite file)."""
+        import psycopg
+
+        with psycopg.connect(self) as conn:
+            return conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0]
 
 
 @dataclass
@@ -41,9 +68,15 @@ class PlaybookRun:
 class Ansible:
     """Runs plays on localhost with the collection, a private store and the simulator's URL."""
 
-    def __init__(self, workdir, collections_path, api_url):
+    def __init__(self, workdir, collections_path, api_url, store=None):
+        """``store``: where the plays keep their state; default a fresh store of the backend under test."""
         self.workdir = Path(workdir)
-        self.store = self.workdir / "store" / "vpp.db"
+        if store is not None:
+            self.store = store
+        elif STORE_BACKEND == "postgresql":
+            self.store = PostgresStoreLocation.create()  # dropped with the throwaway server
+        else:
+            self.store = self.workdir / "store" / "vpp.db"
         self.env = dict(os.environ)
         self.env.update(
             {

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures of the store contract tests.
 
-Every contract test runs once per backend. Only ``sqlite`` exists today; the PostgreSQL backend joins by adding
-its name to ``BACKENDS`` when ``VPP_TEST_POSTGRES_DSN`` names a test database (see ``store_location``).
+Every contract test runs once per backend: ``sqlite`` always, ``postgresql`` too when ``VPP_TEST_POSTGRES_DSN``
+names a database whose role may create databases (``make postgres-test`` starts such a server): every PostgreSQL
+test then gets a database of its own, dropped afterwards.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import pytest
 
 from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
 from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
+from tests.postgres import POSTGRES_DSN, fresh_database
 
-POSTGRES_DSN = os.environ.get("VPP_TEST_POSTGRES_DSN")
+# The PostgreSQL-only tests need a server: without one they are not collected at all.
+collect_ignore = [] if POSTGRES_DSN else ["test_postgres_store.py"]
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_DSN else [])
 TEST_KEY = "correct horse battery staple"
 
@@ -39,9 +42,10 @@ def store_backend(request):
 def store_location(store_backend, tmp_path):
     """Where the backend under test keeps a fresh, empty store."""
     if store_backend == "sqlite":
-        return str(tmp_path / "state" / "vpp.db")
-    # A PostgreSQL backend test run gives a DSN of a database it may empty; the backend's own fixture resets it.
-    return POSTGRES_DSN
+        yield str(tmp_path / "state" / "vpp.db")
+        return
+    with fresh_database() as dsn:
+        yield dsn
 
 
 @pytest.fixture

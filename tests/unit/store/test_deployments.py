@@ -116,13 +116,41 @@ def test_device_member_with_the_devices_user(with_app):
 def test_deployed_count_counts_licensed_members_of_install_deployments(deployed):
     deployed.upsert_deployment("pages-reclaim", application="pages", collection_name="Leavers",
                                collection_type="user", action="uninstall", purpose="required")  # fmt: skip
-    deployed.upsert_members("pages-teachers", [{"member_id": "u1", "state": "licensed"},
-                                               {"member_id": "u2", "state": "licensed"},
-                                               {"member_id": "u3", "state": "failed"}])  # fmt: skip
-    deployed.upsert_members("pages-reclaim", [{"member_id": "u9", "state": "licensed"}])
+    deployed.upsert_members("pages-teachers", [
+        {"member_id": "u1", "license_type": "user", "state": "licensed"},
+        {"member_id": "u2", "license_type": "user", "state": "licensed"},
+        {"member_id": "u3", "license_type": "user", "state": "failed"},
+    ])  # fmt: skip
+    deployed.upsert_members("pages-reclaim", [{"member_id": "u9", "license_type": "user", "state": "licensed"}])
+    for user in ("u1", "u2", "u3", "u9"):
+        deployed.record_assignment(TOKEN, "1", "STDQ", "user", user)
     assert deployed.deployed_count(TOKEN, "1") == 2
     assert deployed.deployed_count(TOKEN, "1", "PLUS") == 0
     assert deployed.deployed_count(TOKEN, "2") == 0
+
+
+def test_deployed_count_ignores_licenses_taken_back_since(deployed):
+    deployed.upsert_members("pages-teachers", [
+        {"member_id": "u1", "license_type": "user", "state": "licensed"},
+        {"member_id": "u2", "license_type": "user", "state": "licensed"},
+    ])  # fmt: skip
+    for user in ("u1", "u2"):
+        deployed.record_assignment(TOKEN, "1", "STDQ", "user", user)
+    deployed.remove_assignment(TOKEN, "1", "STDQ", "user", "u2")  # reclaimed by an uninstall deployment
+    assert deployed.deployed_count(TOKEN, "1") == 1
+
+
+def test_deployed_count_counts_a_device_users_license_once(with_app):
+    with_app.upsert_deployment("pages-ipads", application="pages", collection_name="iPads",
+                               collection_type="device", action="install", purpose="required",
+                               license_type="user")  # fmt: skip
+    # two devices of one user: a user license serves both
+    with_app.upsert_members("pages-ipads", [{"member_id": "SN1", "device_user": "u7", "license_type": "user",
+                                             "state": "licensed"},
+                                            {"member_id": "SN2", "device_user": "u7", "license_type": "user",
+                                             "state": "licensed"}])  # fmt: skip
+    with_app.record_assignment(TOKEN, "1", "STDQ", "user", "u7")
+    assert with_app.deployed_count(TOKEN, "1") == 1
 
 
 def test_events_are_persisted_pending_then_completed(deployed):

@@ -61,10 +61,15 @@ def test_deployed_counts_licensed_members_of_install_deployments_only(two_tokens
     for name, action in (("install", "install"), ("reclaim", "uninstall")):
         two_tokens.upsert_deployment(name, application="pages-school", collection_name="c", collection_type="device",
                                      action=action, purpose="required")  # fmt: skip
-    two_tokens.upsert_members("install", [{"member_id": "S1", "state": "licensed"},
-                                          {"member_id": "S2", "state": "licensed"},
-                                          {"member_id": "S3", "state": "failed"}])  # fmt: skip
-    two_tokens.upsert_members("reclaim", [{"member_id": "S9", "state": "licensed"}])
+    two_tokens.upsert_members("install", [
+        {"member_id": "S1", "license_type": "device", "state": "licensed"},
+        {"member_id": "S2", "license_type": "device", "state": "licensed"},
+        {"member_id": "S3", "license_type": "device", "state": "failed"},
+        {"member_id": "S4", "license_type": "device", "state": "licensed"},  # its license was taken back since
+    ])  # fmt: skip
+    two_tokens.upsert_members("reclaim", [{"member_id": "S9", "license_type": "device", "state": "licensed"}])
+    for serial in ("S1", "S2", "S3", "S9"):
+        two_tokens.record_assignment(TOKEN, "1", "STDQ", "device", serial)
 
     row = next(two_tokens.iter_licensed_assets(tokens=[TOKEN], adam_id="1", pricing_param="STDQ"))
     assert row["deployed"] == 2 == two_tokens.deployed_count(TOKEN, "1")

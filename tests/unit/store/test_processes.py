@@ -159,6 +159,8 @@ def test_the_lock_of_a_killed_process_is_taken_over_at_once(registered, workers,
         pass
 
 
+# Lock rows with leases are SQLite's; PostgreSQL's advisory locks end with their session (test_postgres_store.py).
+@pytest.mark.parametrize("store_backend", ["sqlite"])
 def test_an_expired_lease_is_taken_over_and_its_old_owner_cannot_release_it(registered, workers, lock_log, make_store):
     first = holder(workers, lock_log, "A", "0.5")
     first.expect("locked")
