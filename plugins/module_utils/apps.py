@@ -56,6 +56,7 @@ APP_FIELDS = (
     "available",
     "retired",
     "deployed",
+    "untracked",
     "application",
     "percent_used",
     "low",
@@ -110,6 +111,15 @@ def is_low(available, total, unlimited, threshold):
     return available < limit or available <= 0
 
 
+def untracked_count(assigned, deployed):
+    """Licenses assigned at Apple that no deployment of this collection accounts for (never below 0).
+
+    Assigned by another tool, by hand in Apple's portal, by a deployment whose record was lost (a store restored
+    from an older backup), or by a deployment that was forgotten (``state: absent``) without reclaiming.
+    """
+    return max((assigned or 0) - (deployed or 0), 0)
+
+
 def percent_used(assigned, total):
     """Share of the licenses assigned, in percent with one decimal (0.0 when there are none)."""
     return round(100.0 * assigned / total, 1) if total else 0.0
@@ -137,6 +147,7 @@ def app_facts(row, threshold=None):
         "available": available,
         "retired": row["retired_count"],
         "deployed": row["deployed"],
+        "untracked": untracked_count(row["assigned_count"], row["deployed"]),
         "application": row["application"],
         "percent_used": percent_used(row["assigned_count"], total),
         "low": is_low(available, total, row["unlimited"], threshold),

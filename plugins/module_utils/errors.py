@@ -61,6 +61,11 @@ class ContentTokenError(ConfigurationError):
 class AppleError(VPPError):
     """Apple answered with an error; ``error_number`` is Apple's ``errorNumber``."""
 
+    default_hint = (
+        "look the error number up in Apple's Apps and Books documentation; run again later, and report it to the "
+        "mdm.vpp maintainers if it persists"
+    )
+
 
 class AuthenticationError(AppleError):
     """The content token was refused (9601, 9622 invalid; 9722 malformed header)."""
@@ -132,6 +137,8 @@ class NotDeviceAssignableError(AppleError):
 class NotRevocableError(AppleError):
     """9706: the asset's licenses cannot be taken back (books)."""
 
+    default_hint = "Apple never takes back book licenses: leave them assigned"
+
 
 class UnknownUserError(AppleError):
     """9609: the clientUserId is not a registered user of the location."""
@@ -142,9 +149,16 @@ class UnknownUserError(AppleError):
 class EventNotFoundError(AppleError):
     """9708: Apple does not know that eventId."""
 
+    default_hint = "the event belongs to another location or Apple no longer knows it; sync the token and run again"
+
 
 class AppleValidationError(AppleError):
     """9602 and the 97xx/98xx validation errors: the request was refused and nothing was queued."""
+
+    default_hint = (
+        "Apple queued nothing: check the values the task sends (ids, serial numbers, emails, URLs); if they are "
+        "right, run again later and report it to the mdm.vpp maintainers with the error number if it persists"
+    )
 
 
 class EventTimeoutError(AppleError):

@@ -189,6 +189,7 @@ app:
     available: 38
     retired: 0
     deployed: 10
+    untracked: 2
     application: Pages (hq)
     percent_used: 24.0
     low: false

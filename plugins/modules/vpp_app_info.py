@@ -204,6 +204,14 @@ apps:
       description: Licenses held by the members of this collection's install deployments (state V(licensed)).
       type: int
       sample: 10
+    untracked:
+      description:
+        - Licenses assigned at Apple that no deployment of this collection accounts for (RV(apps[].assigned) minus
+          RV(apps[].deployed), never below 0).
+        - Assigned by another tool or by hand, by a deployment forgotten without reclaiming, or by deployments whose
+          records were lost when the store was restored from an older backup.
+      type: int
+      sample: 2
     application:
       description: Name of the application made from it with M(mdm.vpp.vpp_app); V(null) if none.
       type: str

@@ -132,11 +132,15 @@ def test_deployed_counts_licensed_members_of_install_deployments(runner, sim):
         for name, action in (("pages-ipads", "install"), ("pages-reclaim", "uninstall")):
             store.upsert_deployment(name, application="Pages (hq)", collection_name=name, collection_type="device",
                                     action=action, purpose="required")  # fmt: skip
-        store.upsert_members("pages-ipads", [{"member_id": "S1", "state": "licensed"},
-                                             {"member_id": "S2", "state": "licensed"},
-                                             {"member_id": "S3", "state": "failed"},
-                                             {"member_id": "S4", "state": "pending"}])  # fmt: skip
-        store.upsert_members("pages-reclaim", [{"member_id": "S5", "state": "licensed"}])
+        store.upsert_members("pages-ipads", [
+            {"member_id": "S1", "license_type": "device", "state": "licensed"},
+            {"member_id": "S2", "license_type": "device", "state": "licensed"},
+            {"member_id": "S3", "license_type": "device", "state": "failed"},
+            {"member_id": "S4", "license_type": "device", "state": "pending"},
+        ])  # fmt: skip
+        store.upsert_members("pages-reclaim", [{"member_id": "S5", "license_type": "device", "state": "licensed"}])
+        for serial in ("S1", "S2", "S3", "S4", "S5"):
+            store.record_assignment("hq", PAGES, "STDQ", "device", serial)
 
     run = played(runner, [info_task("pages", adam_id=PAGES)])
 

@@ -24,6 +24,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.apps import (
     parse_threshold,
     percent_used,
     pick_by_name,
+    untracked_count,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
 from ansible_collections.mdm.vpp.plugins.module_utils.sync import UNLIMITED_TOTAL_COUNT
@@ -83,8 +84,17 @@ def test_app_facts_shape_a_store_row():
     facts = app_facts(store_row(available_count=4, application="Pages (hq)", deployed=3), (5, False))
     assert tuple(facts) == APP_FIELDS
     assert (facts["total"], facts["assigned"], facts["available"], facts["deployed"]) == (50, 12, 4, 3)
+    assert facts["untracked"] == 9  # 12 assigned at Apple, 3 of them by this collection's deployments
     assert (facts["application"], facts["percent_used"], facts["low"]) == ("Pages (hq)", 24.0, True)
     assert app_facts(store_row())["low"] is False  # no threshold
+
+
+def test_untracked_is_what_apple_assigned_beyond_this_collections_deployments():
+    assert untracked_count(12, 3) == 9
+    assert untracked_count(3, 3) == 0
+    # a deployment recorded as licensed that a sync has not yet seen at Apple never makes it negative
+    assert untracked_count(2, 3) == 0
+    assert untracked_count(None, None) == 0
 
 
 def test_filter_matches_name_or_bundle_id_case_insensitively_and_platform():

@@ -143,7 +143,12 @@ def test_check_mode_is_visible_to_the_module(capsys):
     assert answer["check"] is True
 
 
-def test_store_opens_once_and_warns_about_a_generated_key(capsys, tmp_path):
+def test_store_opens_once_and_warns_about_a_generated_key(capsys, tmp_path, monkeypatch):
+    # Record the warnings VPPModule gives: how ansible-core carries them into the answer depends on whether its
+    # controller-side code was imported earlier in this process (other test files do), not on VPPModule.
+    given = []
+    monkeypatch.setattr(VPPModule, "warn", lambda self, message: given.append(message))
+
     def open_twice(module):
         first, second = module.store, module.store
         return {"same": first is second, "key_file": first.key_file}
@@ -151,9 +156,8 @@ def test_store_opens_once_and_warns_about_a_generated_key(capsys, tmp_path):
     code, answer = run_module(capsys, {"store": str(tmp_path / "vpp.db")}, open_twice)
     assert code == 0
     assert answer["same"] is True
-    # ansible-core 2.19 reports warnings as structured events: match on their serialised form
-    warnings = [json.dumps(warning) for warning in answer.get("warnings", [])]
-    assert len([warning for warning in warnings if "store key was generated" in warning]) == 1
+    assert len([message for message in given if "store key was generated" in message]) == 1
+    assert answer["key_file"] in given[0]
 
 
 def test_client_uses_the_common_options_and_censors_its_token(capsys, tmp_path):
