@@ -81,9 +81,10 @@ ENDPOINTS = {
 SERVICE_CONFIG_TTL = 300.0  # Apple: refresh limits and URLs every 5 minutes
 MAX_PAGES_IN_FLIGHT = 5  # Apple: at most 5 concurrent page requests
 METADATA_BATCH = 100  # ids per legacy metadata lookup (undocumented; what MDMs use in practice)
-# Spacing requests 10% wider than 1/rate keeps every 1-second window under the limit even when the server
-# counts with a bucket of capacity = rate and timestamps jitter by tens of milliseconds.
-RATE_SAFETY = 0.9
+# At most ``rate`` request starts in any window of 1 / RATE_SAFETY seconds (1.053 s): Apple's per-second limit
+# holds with 50 ms of arrival jitter, whether the server counts a sliding second or a bucket of capacity = rate,
+# and a sustained stream reaches 95% of the rate (docs/BENCHMARKS.md, B2).
+RATE_SAFETY = 0.95
 RETRYABLE_ERROR_NUMBERS = frozenset((9603, 9644, 9646, 9729))
 FINISHED_EVENT_STATES = ("COMPLETE", "FAILED")
 DEFAULT_PRICING_PARAM = "STDQ"  # Apple: an asset given without pricingParam means STDQ
@@ -389,23 +390,28 @@ def token_fingerprint(token):
 
 
 class RateLimiter:
-    """Spaces request starts at least ``1 / (rate * RATE_SAFETY)`` seconds apart; safe across threads.
+    """At most ``rate`` request starts in any window of ``1 / RATE_SAFETY`` seconds; safe across threads.
 
-    A burst-capable token bucket is not used on purpose: if Apple counts with a bucket of the same capacity,
-    a client burst plus the server's refill timing can still trip 9646.
+    A sliding window, not even spacing: a token's first requests go out at once (a sync of a small location is
+    a handful of requests, and 3,000 of them in a row must not each wait out a spacing), while a long stream
+    settles at ``rate * RATE_SAFETY``. It never exceeds Apple's per-second count, so a server bucket of capacity
+    = rate is never drained either.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._next_start = 0.0
+        self._starts = collections.deque()  # the reserved start times still inside a window
 
     def wait(self, rate):
         """Block until this caller may start a request under ``rate`` requests per second."""
-        interval = 1.0 / max(rate * RATE_SAFETY, 0.001)
+        slots = max(int(rate), 1)
+        window = slots / max(rate * RATE_SAFETY, 0.001)
         with self._lock:
             now = time.monotonic()
-            start = max(now, self._next_start)
-            self._next_start = start + interval
+            while len(self._starts) > slots or (self._starts and self._starts[0] + window <= now):
+                self._starts.popleft()
+            start = now if len(self._starts) < slots else self._starts[0] + window
+            self._starts.append(start)
         if start > now:
             time.sleep(start - now)
 
@@ -575,7 +581,10 @@ class VPPClient:
         self.max_retry_after = max_retry_after
         self.page_concurrency = page_concurrency
         self._session = session if session is not None else self._new_session()
-        self._session.verify = ca_path or validate_certs
+        # passed with every request too: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's
+        # verify setting, which would silently turn validate_certs: false and ca_path into the system bundle
+        self._verify = ca_path or validate_certs
+        self._session.verify = self._verify
         self._session.headers["Authorization"] = "Bearer " + token
         self._limiter = limiter_for(self.api_url, token)
         self._stats_lock = threading.Lock()
@@ -669,7 +678,7 @@ class VPPClient:
         headers = None if authenticated else {"Authorization": None}  # service config needs no token
         try:
             response = self._session.request(
-                method, url, params=params, json=body, headers=headers, timeout=self.timeout
+                method, url, params=params, json=body, headers=headers, timeout=self.timeout, verify=self._verify
             )
         except requests.exceptions.SSLError:
             raise ConfigurationError(

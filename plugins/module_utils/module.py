@@ -41,6 +41,35 @@ VPP_COMMON_ARGSPEC = {
 }
 
 
+NO_LOG_MASK = "********"  # what Ansible puts in place of a no_log value
+
+
+def censored(value, secrets):
+    """``value`` (a result: dicts, lists, strings) with every secret in ``secrets`` replaced by the no-log mask.
+
+    Done here instead of through ``AnsibleModule.no_log_values``: Ansible searches every string of a result for
+    every registered value, (strings x secrets) work that took minutes for one sync of 3,000 tokens
+    (docs/BENCHMARKS.md, B4). A string shorter than the shortest secret cannot hold one and is not searched.
+    """
+    secrets = [secret for secret in secrets if secret]
+    if not secrets:
+        return value
+    return _censor(value, secrets, min(len(secret) for secret in secrets))
+
+
+def _censor(value, secrets, shortest):
+    if isinstance(value, str):
+        if len(value) >= shortest:
+            for secret in secrets:
+                value = value.replace(secret, NO_LOG_MASK)
+        return value
+    if isinstance(value, dict):
+        return {_censor(key, secrets, shortest): _censor(item, secrets, shortest) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_censor(item, secrets, shortest) for item in value)
+    return value
+
+
 def common_argspec(argument_spec=None):
     """The common options merged with a module's own (the module's definition wins on a name clash)."""
     spec = {name: dict(option) for name, option in VPP_COMMON_ARGSPEC.items()}
@@ -57,6 +86,7 @@ class VPPModule:
             self._module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self._store = None
         self._clients = []
+        self._secrets = set()  # decrypted content tokens: censored from every result, failure and warning
         # the sync engine builds clients from worker threads: guard the client list and the censored values
         self._clients_lock = threading.Lock()
 
@@ -80,14 +110,15 @@ class VPPModule:
         return self._module
 
     def warn(self, message):
-        self._module.warn(message)
+        self._module.warn(censored(message, self._secrets))
 
     def exit_json(self, **result):
         self._close()
-        self._module.exit_json(**result)
+        self._module.exit_json(**censored(result, self._secrets))
 
     def fail_json(self, **result):
         self._close()
+        result = censored(result, self._secrets)
         self._module.fail_json(**result)
 
     # --- store and clients ---
@@ -111,7 +142,7 @@ class VPPModule:
         """A ``VPPClient`` for one content token, with the common options and this store's manager id."""
         # a token decrypted from the store is as secret as a no_log option: censor it in every output
         with self._clients_lock:
-            self._module.no_log_values.add(token_secret)
+            self._secrets.add(token_secret)
         options = {
             "manager_id": self.store.manager_id,
             "allow_takeover": allow_takeover,
@@ -147,7 +178,7 @@ class VPPModule:
         except VPPError as err:
             self.fail_from_error(err)
         except Exception as err:  # a bug must still end as a readable failure, not a raw traceback
-            # AnsibleModule censors no_log values (and the tokens added in client_for) from msg and exception
+            # no_log options (AnsibleModule) and the tokens of client_for (censored()) never reach msg or exception
             self.fail_json(
                 msg="unexpected error in mdm.vpp (%s): %s" % (type(err).__name__, err), exception=traceback.format_exc()
             )

@@ -489,8 +489,10 @@ class SQLiteDialect:
                 with contextlib.suppress(FileExistsError):
                     os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except OSError as exc:
+            # makedirs says only "File exists" when a file stands where the store's directory should be
+            reason = "%s is a file, not a directory" % directory if os.path.isfile(directory) else exc.strerror
             raise StoreError(
-                "cannot create the store %s: %s" % (self.path, exc.strerror or exc),
+                "cannot create the store %s: %s" % (self.path, reason or exc),
                 hint="choose a writable location with the store option or VPP_STORE",
             ) from None
 
@@ -504,6 +506,11 @@ class SQLiteDialect:
             # last commits.
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            # Large syncs insert into big indexes in Apple's (random) order: a checkpoint every 40 MiB of WAL
+            # instead of every 4 MiB, and a 16 MiB page cache instead of 2 MiB, cut the pages written and synced
+            # per committed batch several times (docs/BENCHMARKS.md). Both are upper bounds, used on demand.
+            conn.execute("PRAGMA cache_size = -16384")
+            conn.execute("PRAGMA wal_autocheckpoint = 10000")
         except sqlite3.Error as exc:
             raise self.translate_error(exc) from None
         return conn
@@ -515,6 +522,13 @@ class SQLiteDialect:
     def open_cursor(self, conn, sql, params):
         """A cursor for ``Store._stream()``: SQLite steps through the result as it is fetched."""
         return conn.execute(sql, params)
+
+    def table_names(self, store):
+        return [row["name"] for row in store._fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")]  # fmt: skip
+
+    def continue_ids_after_max(self, store, table):
+        """Nothing to do: AUTOINCREMENT already continues after the largest id ever inserted."""
 
     def table_exists(self, store, table):
         return store._scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)) > 0
@@ -702,11 +716,12 @@ class Store:
             row = cursor.fetchone()
         return None if row is None else row[0]
 
-    def _stream(self, sql, params=()):
-        """Rows as dictionaries, fetched in batches so memory stays flat whatever the result size.
+    def _stream(self, sql, params=(), make_row=None):
+        """Rows as dictionaries (or ``make_row(cursor, row)``), fetched in batches so memory stays flat.
 
         Other statements may run on the same connection between two rows (a server-side cursor on PostgreSQL).
         """
+        make_row = make_row or _row_dict
         with self._translated_errors():
             cursor = self._dialect.open_cursor(self._conn, self._dialect.sql(sql), params)
         try:
@@ -716,7 +731,7 @@ class Store:
                 if not rows:
                     return
                 for row in rows:
-                    yield _row_dict(cursor, row)
+                    yield make_row(cursor, row)
         finally:
             with contextlib.suppress(*self._dialect.errors):
                 cursor.close()
@@ -1092,6 +1107,21 @@ class Store:
             ],
         )  # fmt: skip
 
+    # Licenses our install deployments hold, per application: licensed members whose license still stands in the
+    # synced assignments (one reclaimed by an uninstall deployment or revoked at Apple no longer counts), each
+    # license once even when two deployments target it. A member's license is its serial (device license), its
+    # device's user (user license for a device collection) or the member itself (user collection).
+    _DEPLOYED_BY_APPLICATION = (
+        "SELECT d.application_id, COUNT(DISTINCT s.target_kind || ':' || s.target_id) AS deployed "
+        "FROM deployments d JOIN deployment_members dm ON dm.deployment_id = d.id "
+        "JOIN applications ap ON ap.id = d.application_id "
+        "JOIN assignments s ON s.token_id = ap.token_id AND s.adam_id = ap.adam_id "
+        "AND s.pricing_param = ap.pricing_param AND s.target_kind = dm.license_type "
+        "AND s.target_id = CASE WHEN dm.license_type = 'user' AND dm.device_user IS NOT NULL "
+        "THEN dm.device_user ELSE dm.member_id END "
+        "WHERE d.action = 'install' AND dm.state = 'licensed' GROUP BY d.application_id"
+    )
+
     # Each asset with its token, catalogue metadata, application (if any) and the licenses our install
     # deployments hold; the deployed counts are grouped once for every application, not queried per asset.
     _LICENSED_ASSET_SELECT = (
@@ -1103,9 +1133,7 @@ class Store:
         "LEFT JOIN metadata m ON m.adam_id = a.adam_id "
         "LEFT JOIN applications ap ON ap.token_id = a.token_id AND ap.adam_id = a.adam_id "
         "AND ap.pricing_param = a.pricing_param "
-        "LEFT JOIN (SELECT d.application_id, COUNT(*) AS deployed FROM deployments d "
-        "JOIN deployment_members dm ON dm.deployment_id = d.id WHERE d.action = 'install' AND dm.state = 'licensed' "
-        "GROUP BY d.application_id) dc ON dc.application_id = ap.id"
+        "LEFT JOIN (" + _DEPLOYED_BY_APPLICATION + ") dc ON dc.application_id = ap.id"
     )
 
     def iter_licensed_assets(self, tokens=None, adam_id=None, pricing_param=None, product_type=None):
@@ -1198,38 +1226,58 @@ class Store:
 
     def record_assignment(self, token, adam_id, pricing_param, target_kind, target_id, run_id=None):
         """Record an assignment this manager made; return True if it was new (audited as ours)."""
-        key = _assignment_key({"adam_id": adam_id, "pricing_param": pricing_param, "target_kind": target_kind,
-                               "target_id": target_id})  # fmt: skip
-        with self.transaction():
-            token_id = self._token_id(token)
-            added = (
-                self._execute(
-                    "INSERT INTO assignments (token_id, adam_id, pricing_param, target_kind, target_id) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (token_id, *key),
-                ).rowcount
-                > 0
-            )
-            if added:
-                self._audit_row(token_id, "assignment_added", run_id, "local", key)
-        return added
+        row = {"adam_id": adam_id, "pricing_param": pricing_param, "target_kind": target_kind, "target_id": target_id}
+        return self.record_assignments(token, [row], run_id=run_id) > 0
 
     def remove_assignment(self, token, adam_id, pricing_param, target_kind, target_id, run_id=None):
         """Forget an assignment this manager removed; return True if it existed (audited as ours)."""
-        key = _assignment_key({"adam_id": adam_id, "pricing_param": pricing_param, "target_kind": target_kind,
-                               "target_id": target_id})  # fmt: skip
+        row = {"adam_id": adam_id, "pricing_param": pricing_param, "target_kind": target_kind, "target_id": target_id}
+        return self.remove_assignments(token, [row], run_id=run_id) > 0
+
+    def record_assignments(self, token, rows, run_id=None):
+        """Record assignments this manager made (dicts as ``iter_assignments`` yields); return how many were new.
+
+        One transaction, statements per batch (a deployment to 100,000 devices is not 100,000 round trips); each
+        new assignment is audited as ours, one already stored is left alone.
+        """
+        keys = list(dict.fromkeys(_assignment_key(row) for row in rows))
+        added = 0
         with self.transaction():
-            token_id = self._token_id(token)
-            removed = (
-                self._execute(
-                    "DELETE FROM assignments WHERE token_id = ? AND adam_id = ? AND pricing_param = ? "
-                    "AND target_kind = ? AND target_id = ?",
-                    (token_id, *key),
+            token_id, now = self._token_id(token), utc_now()
+            for batch in _batches(keys):
+                # audit first, while NOT EXISTS still tells the new assignments from the known ones
+                self._executemany(
+                    "INSERT INTO audit (token_id, recorded_at, run_id, origin, kind, adam_id, pricing_param, "
+                    "target_kind, target_id) SELECT ?, ?, ?, 'local', 'assignment_added', ?, ?, ?, ? WHERE NOT EXISTS "
+                    "(SELECT 1 FROM assignments WHERE %s)" % _ASSIGNMENT_IS,
+                    [(token_id, now, run_id, *key, token_id, *key) for key in batch],
+                )
+                added += self._executemany(
+                    "INSERT INTO assignments (token_id, adam_id, pricing_param, target_kind, target_id) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [(token_id, *key) for key in batch],
                 ).rowcount
-                > 0
-            )
-            if removed:
-                self._audit_row(token_id, "assignment_removed", run_id, "local", key)
+        return added
+
+    def remove_assignments(self, token, rows, run_id=None):
+        """Forget assignments this manager removed (dicts as ``iter_assignments`` yields); return how many existed.
+
+        One transaction, statements per batch; each removed assignment is audited as ours.
+        """
+        keys = list(dict.fromkeys(_assignment_key(row) for row in rows))
+        removed = 0
+        with self.transaction():
+            token_id, now = self._token_id(token), utc_now()
+            for batch in _batches(keys):
+                self._executemany(
+                    "INSERT INTO audit (token_id, recorded_at, run_id, origin, kind, adam_id, pricing_param, "
+                    "target_kind, target_id) SELECT token_id, ?, ?, 'local', 'assignment_removed', adam_id, "
+                    "pricing_param, target_kind, target_id FROM assignments WHERE %s" % _ASSIGNMENT_IS,
+                    [(now, run_id, token_id, *key) for key in batch],
+                )
+                removed += self._executemany(
+                    "DELETE FROM assignments WHERE %s" % _ASSIGNMENT_IS, [(token_id, *key) for key in batch]
+                ).rowcount
         return removed
 
     def iter_assignments(self, token, adam_id=None, pricing_param=None, target_kind=None, target_id=None):
@@ -1519,14 +1567,14 @@ class Store:
         return removed
 
     def deployed_count(self, token, adam_id, pricing_param="STDQ"):
-        """How many licenses of that asset this manager's install deployments hold (members in state licensed)."""
-        return self._scalar(
-            "SELECT COUNT(*) FROM deployment_members m JOIN deployments d ON d.id = m.deployment_id "
-            "JOIN applications a ON a.id = d.application_id JOIN tokens t ON t.id = a.token_id "
-            "WHERE t.name = ? AND a.adam_id = ? AND a.pricing_param = ? AND d.action = 'install' "
-            "AND m.state = 'licensed'",
+        """How many licenses of that asset this manager's install deployments hold (see _DEPLOYED_BY_APPLICATION)."""
+        deployed = self._scalar(
+            "SELECT dc.deployed FROM applications ap JOIN tokens t ON t.id = ap.token_id "
+            "JOIN (" + self._DEPLOYED_BY_APPLICATION + ") dc ON dc.application_id = ap.id "
+            "WHERE t.name = ? AND ap.adam_id = ? AND ap.pricing_param = ?",
             (token, str(adam_id), pricing_param),
         )
+        return deployed or 0
 
     # -- submitted events --------------------------------------------------------------------------------------
 
@@ -1582,6 +1630,41 @@ class Store:
             sql += " AND t.name = ?"
             params.append(token)
         return self._fetch_all(sql + " ORDER BY e.id", params)
+
+    # -- whole tables, for tools that move a store (store_copy) ------------------------------------------------
+
+    def table_names(self):
+        """The names of the store's tables, sorted."""
+        return sorted(self._dialect.table_names(self))
+
+    def table_columns(self, table):
+        """The column names of ``table``, in the order ``iter_table_rows()`` gives values."""
+        if table not in self.table_names():
+            raise StoreError("store %s has no table %r" % (self.location, table))
+        cursor = self._execute("SELECT * FROM %s WHERE 1 = 0" % table)
+        return tuple(column[0] for column in cursor.description)
+
+    def iter_table_rows(self, table):
+        """Stream every row of ``table`` as a tuple of stored values (JSON as text, booleans as ``bool``), in
+        ``table_columns()`` order, sorted by every column."""
+        order = ", ".join(self.table_columns(table))
+        return self._stream("SELECT %s FROM %s ORDER BY %s" % (order, table, order), make_row=_stored_values)
+
+    def replace_table_rows(self, table, columns, rows):
+        """Make ``rows`` (tuples in ``columns`` order, ids included) all of ``table``'s rows; return how many.
+
+        Identity counters continue after the largest id loaded, so rows added later get new ids.
+        """
+        count = 0
+        with self.transaction():
+            self._execute("DELETE FROM %s" % table)
+            insert = "INSERT INTO %s (%s) VALUES (%s)" % (table, ", ".join(columns), ", ".join("?" * len(columns)))
+            for batch in _batches(rows):
+                self._executemany(insert, batch)
+                count += len(batch)
+            if "id" in columns:
+                self._dialect.continue_ids_after_max(self, table)
+        return count
 
     # -- audit log ---------------------------------------------------------------------------------------------
 
@@ -1671,6 +1754,9 @@ class _Snapshot:
         raise NotImplementedError
 
 
+# One assignment of the live table, by its whole key: token_id, adam_id, pricing_param, target_kind, target_id.
+_ASSIGNMENT_IS = "token_id = ? AND adam_id = ? AND pricing_param = ? AND target_kind = ? AND target_id = ?"
+
 # Correlated "same assignment" condition between the live table (a) and the staging table (s).
 _SAME_ASSIGNMENT = (
     "s.token_id = a.token_id AND s.adam_id = a.adam_id AND s.pricing_param = a.pricing_param "
@@ -1756,23 +1842,34 @@ class UserSnapshot(_Snapshot):
         old = ", ".join("u.%s AS old_%s" % (name, name) for name in USER_FIELDS)
         new = ", ".join("s.%s" % name for name in USER_FIELDS)
         counts = {"added": 0, "changed": 0, "removed": 0}
+        changes_from = (
+            "FROM user_staging s LEFT JOIN users u ON u.token_id = s.token_id AND u.client_user_id = s.client_user_id "
+            "WHERE s.token_id = ? AND (u.client_user_id IS NULL OR %s)" % differs
+        )
+        gone_from = (
+            "FROM users u WHERE u.token_id = ? AND NOT EXISTS (SELECT 1 FROM user_staging s "
+            "WHERE s.token_id = u.token_id AND s.client_user_id = u.client_user_id)"
+        )
         with store.transaction():
             now = utc_now()
-            changes = store._stream(
-                "SELECT s.client_user_id, u.client_user_id AS existing, %s, %s FROM user_staging s "
-                "LEFT JOIN users u ON u.token_id = s.token_id AND u.client_user_id = s.client_user_id "
-                "WHERE s.token_id = ? AND (u.client_user_id IS NULL OR %s)" % (old, new, differs),
-                (self._token_id,),
-            )
-            self._audit_stream(changes, counts, run_id, now, audit, _classify_user_change)
-            if remove_missing:
-                gone = store._stream(
-                    "SELECT u.client_user_id, %s FROM users u WHERE u.token_id = ? AND NOT EXISTS "
-                    "(SELECT 1 FROM user_staging s WHERE s.token_id = u.token_id "
-                    "AND s.client_user_id = u.client_user_id)" % old,
+            if audit:
+                changes = store._stream(
+                    "SELECT s.client_user_id, u.client_user_id AS existing, %s, %s %s" % (old, new, changes_from),
                     (self._token_id,),
                 )
-                self._audit_stream(gone, counts, run_id, now, audit, _classify_user_removal)
+                self._audit_stream(changes, counts, run_id, now, audit, _classify_user_change)
+            else:
+                # an unaudited import needs only the numbers: SQL counts them, no row travels through Python
+                found = store._fetch_one(
+                    "SELECT COUNT(*) AS total, COUNT(u.client_user_id) AS existing " + changes_from, (self._token_id,)
+                )
+                counts.update(added=found["total"] - found["existing"], changed=found["existing"])
+            if remove_missing:
+                if audit:
+                    gone = store._stream("SELECT u.client_user_id, %s %s" % (old, gone_from), (self._token_id,))
+                    self._audit_stream(gone, counts, run_id, now, audit, _classify_user_removal)
+                else:
+                    counts["removed"] = store._scalar("SELECT COUNT(*) " + gone_from, (self._token_id,))
                 store._execute(
                     "DELETE FROM users WHERE token_id = ? AND NOT EXISTS (SELECT 1 FROM user_staging s "
                     "WHERE s.token_id = users.token_id AND s.client_user_id = users.client_user_id)",
@@ -1835,6 +1932,14 @@ class _LockHandle:
 
     def renew(self):
         self.store._dialect.renew_lock(self.store, self.name, self.owner, self.lease)
+
+
+def _stored_values(cursor, row):
+    """A row's values as stored, booleans as ``bool`` whatever the engine keeps them as."""
+    return tuple(
+        bool(value) if column[0] in _BOOL_COLUMNS and value is not None else value
+        for column, value in zip(cursor.description, row, strict=True)
+    )
 
 
 def _row_dict(cursor, row):

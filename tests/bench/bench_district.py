@@ -1,0 +1,748 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark (not a test): sync and deployment at district scale, against floors, written to docs/BENCHMARKS.md.
+
+Every scenario runs the simulator in its own process (``python -m tests.simulator``, generated scenario) and the
+measured code in a child process (its peak RSS is its own), next to a *floor* in the same run: a minimal loop making
+the same HTTP requests with a bare ``requests.Session`` and writing rows with ``sqlite3.executemany``.
+
+- B1 full sync of one location (2,000 assets, N assignments, 100,000 users, page size 1,000, no rate limit), for
+  100,000 and 1,000,000 assignments: wall time, requests, peak RSS, ratio to the floor.
+- B2 the same with 300 ms latency per request and Apple's 15 requests/s: ratio to ``requests / 15`` seconds.
+- B3 incremental syncs after 1% of the assignments changed, and with nothing changed: requests vs the minimum.
+- B4 3,000 locations x (20 assets, 300 assignments): full and incremental ``vpp_sync`` through ``ansible-playbook``.
+- B5 ``vpp_deployment`` of one app to 100,000 devices, then the uninstall: requests vs the minimum, wall time.
+- B6 is ``bench_apps.py`` (``vpp_app_info`` over 10,000 apps); this script includes its figures.
+
+    .venv/bin/python tests/bench/bench_district.py                         # everything, writes docs/BENCHMARKS.md
+    .venv/bin/python tests/bench/bench_district.py --only B1 --assignments 100000 --no-write
+    .venv/bin/python tests/bench/bench_district.py --only B1 --profile /tmp/b1.prof   # cProfile of the sync child
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import json
+import math
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path[:0] = [HERE, ROOT]
+
+from bench_apps import importable_collection, load, machine  # noqa: E402  (sibling benchmark, reused)
+from bench_simulator import ServerProcess  # noqa: E402
+
+from tests.simulator.scenario import generated_scenario, write_scenario  # noqa: E402
+
+REPORT = os.path.join(ROOT, "docs", "BENCHMARKS.md")
+FIGURES = os.path.join(ROOT, "docs", "benchmarks", "district.json")  # the last run's raw figures (--render)
+PAGE_SIZE = 1000
+APPLE_RATE = 15  # Apple's maxRequestPerSecond
+UNPACED_RATE = 100000  # advertised when a scenario has no rate limit, so the client's pacing is not the bound
+LOCATION = "loc-00000"
+STORE_KEY = "benchmark store key"
+RSS_TARGET_MB = 300
+B1_TARGET, B2_TARGET, B4_TARGET_S = 1.3, 1.1, 60.0
+SCENARIOS = ("B1", "B2", "B3", "B4", "B5")
+
+
+# --- helpers shared by parent and children ------------------------------------------------------------------------
+
+
+def peak_rss_mb():
+    """This process's peak resident set size (``VmHWM``) in MB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    raise RuntimeError("VmHWM not in /proc/self/status")
+
+
+def read_token(tokens_dir, location=LOCATION):
+    with open(os.path.join(tokens_dir, location + ".vpptoken"), encoding="ascii") as handle:
+        return handle.read().strip()
+
+
+def sim_hook(server, method, hook, body=None):
+    """Call one of the simulator's ``/_sim/`` test hooks over HTTP."""
+    root = server.url.rsplit("/mdm/v2", 1)[0]
+    response = requests.request(method, root + "/_sim/" + hook, json=body, timeout=600)
+    response.raise_for_status()
+    return response.json()
+
+
+def api_requests(server, location=LOCATION):
+    """``{"GET /mdm/v2/assets": n, ...}`` the simulator counted for a location since the log was cleared."""
+    return sim_hook(server, "GET", "request_counts?location=" + location)
+
+
+def run_child(arguments, profile=None):
+    """Run this script as a measured child; returns the JSON it prints last."""
+    command = [sys.executable, os.path.abspath(__file__), "--child", json.dumps(arguments)]
+    if profile:
+        command += ["--profile", profile]
+    completed = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def start_simulator(workdir, name, scenario):
+    path = os.path.join(workdir, name + ".json")
+    write_scenario(scenario, path)
+    return ServerProcess(path, os.path.join(workdir, name + "-tokens"))
+
+
+def one_location(assignments, users, assets, settings, rate):
+    scenario = generated_scenario(1, assets=assets, assignments=assignments, users=users)
+    scenario["settings"].update(dict(page_size=PAGE_SIZE, event_delay=0.01, **settings))
+    scenario["limits"] = {"maxRequestPerSecond": rate}
+    return scenario
+
+
+def content_token_stub(name):
+    payload = {"token": name, "expDate": "2031-01-01T00:00:00Z", "orgName": "Bench"}
+    return base64.b64encode(json.dumps(payload).encode()).decode()
+
+
+# --- children: the measured processes -----------------------------------------------------------------------------
+
+
+def child_sync(args):
+    """One ``sync_tokens`` run of the engine (the code behind vpp_sync) over a store file; figures as JSON."""
+    importable_collection(tempfile.mkdtemp(prefix="vpp-bench-"))
+    from ansible_collections.mdm.vpp.plugins.module_utils.client import VPPClient
+    from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
+    from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
+    from ansible_collections.mdm.vpp.plugins.module_utils.sync import SyncOptions, sync_tokens
+
+    token = read_token(args["tokens_dir"])
+    started = time.monotonic()
+    with open_store(args["store"], STORE_KEY) as store:
+        if store.get_token("bench") is None:
+            store.upsert_token("bench", content_token=parse_content_token(token))
+
+        def client_factory(secret):
+            return VPPClient(args["url"], secret, manager_id=store.manager_id, timeout=120)
+
+        outcome = sync_tokens(store, ["bench"], client_factory, SyncOptions(mode=args["mode"]), parallel=1)
+        stored = store.count_assignments("bench")
+    result = outcome["tokens"][0]
+    if result["status"] != "ok":
+        raise RuntimeError("sync failed: %s" % result.get("msg"))
+    return {
+        "seconds": round(time.monotonic() - started, 2),
+        "requests": result["requests"],
+        "mode": result["mode"],
+        "mode_reason": result["mode_reason"],
+        "assignments": result["assignments"],
+        "stored_assignments": stored,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+FLOOR_TABLES = (
+    "CREATE TABLE assets (adam_id TEXT, pricing_param TEXT, total INTEGER, assigned INTEGER, available INTEGER)",
+    "CREATE TABLE assignments (adam_id TEXT, pricing_param TEXT, target_kind TEXT, target_id TEXT)",
+    "CREATE TABLE users (client_user_id TEXT, email TEXT, status TEXT, invite_code TEXT, id_hash TEXT)",
+    "CREATE TABLE metadata (adam_id TEXT, name TEXT, bundle_id TEXT)",
+)
+
+
+def floor_rows(kind, page):
+    if kind == "assets":
+        return [(a["adamId"], a.get("pricingParam"), a.get("totalCount"), a.get("assignedCount"),
+                 a.get("availableCount")) for a in page.get("assets") or ()]  # fmt: skip
+    if kind == "assignments":
+        return [(a["adamId"], a.get("pricingParam"), "user" if a.get("clientUserId") else "device",
+                 a.get("clientUserId") or a.get("serialNumber")) for a in page.get("assignments") or ()]  # fmt: skip
+    return [(u["clientUserId"], u.get("email"), u.get("status"), u.get("inviteCode"), u.get("idHash"))
+            for u in page.get("users") or ()]  # fmt: skip
+
+
+def child_floor(args):
+    """The floor: the same requests as a full sync, sequential, one bare Session; rows via ``executemany``."""
+    started = time.monotonic()
+    session = requests.Session()
+    url = args["url"]
+    config = session.get(url + "/service/config", timeout=120).json()
+    session.headers["Authorization"] = "Bearer " + read_token(args["tokens_dir"])
+    session.get(url + "/client/config", timeout=120).raise_for_status()
+    conn = sqlite3.connect(args["store"], isolation_level=None)
+    for statement in FLOOR_TABLES:
+        conn.execute(statement)
+    count, adam_ids = 1, []
+    for kind in ("assets", "assignments", "users"):
+        index = 0
+        while index is not None:
+            page = session.get(url + "/" + kind, params={"pageIndex": index}, timeout=120).json()
+            rows = floor_rows(kind, page)
+            if kind == "assets":
+                adam_ids += [row[0] for row in rows]
+            conn.execute("BEGIN")
+            conn.executemany(floor_insert(kind), rows)
+            conn.execute("COMMIT")
+            count += 1
+            index = page.get("nextPageIndex")
+    lookup = config["urls"]["contentMetadataLookup"]
+    for start in range(0, len(adam_ids), 100):
+        ids = ",".join(adam_ids[start : start + 100])
+        found = session.get(lookup, params={"version": 2, "id": ids, "p": "mdm-lockup", "caller": "MDM",
+                                            "platform": "enterprisestore", "cc": "US"}, timeout=120).json()  # fmt: skip
+        rows = [(key, value.get("name"), value.get("bundleId")) for key, value in found["results"].items()]
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO metadata VALUES (?, ?, ?)", rows)
+        conn.execute("COMMIT")
+        count += 1
+    conn.close()
+    return {"seconds": round(time.monotonic() - started, 2), "requests": count + 1,
+            "peak_rss_mb": round(peak_rss_mb(), 1)}  # fmt: skip
+
+
+def floor_insert(kind):
+    width = {"assets": 5, "assignments": 4, "users": 5}[kind]
+    return "INSERT INTO %s VALUES (%s)" % (kind, ", ".join("?" * width))
+
+
+def child_main(arguments, profile):
+    kind = arguments.pop("kind")
+    work = {"sync": child_sync, "floor": child_floor}[kind]
+    if profile:
+        profiler = cProfile.Profile()
+        result = profiler.runcall(work, arguments)
+        profiler.dump_stats(profile)
+    else:
+        result = work(arguments)
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+# --- parent: scenarios ----------------------------------------------------------------------------------------------
+
+
+def sync_child(server, store, mode, profile=None):
+    return run_child({"kind": "sync", "url": server.url, "tokens_dir": server.tokens_dir, "store": store,
+                      "mode": mode}, profile)  # fmt: skip
+
+
+def floor_child(server, store):
+    return run_child({"kind": "floor", "url": server.url, "tokens_dir": server.tokens_dir, "store": store})
+
+
+def warm_up(server):
+    """Page 0 of each listing once, so the simulator's page snapshots exist before either run is timed."""
+    headers = {"Authorization": "Bearer " + read_token(server.tokens_dir)}
+    for kind in ("assets", "assignments", "users"):
+        requests.get(server.url + "/" + kind, headers=headers, timeout=600).raise_for_status()
+    sim_hook(server, "DELETE", "request_log")
+
+
+def bench_full_sync(workdir, assignments, users, assets, profile=None):
+    """B1 at one size: the engine's full sync and the floor against the same simulator (no rate limit)."""
+    scenario = one_location(assignments, users, assets, {"enforce_rate_limit": False}, UNPACED_RATE)
+    server = start_simulator(workdir, "b1-%d" % assignments, scenario)
+    try:
+        warm_up(server)
+        floor = floor_child(server, os.path.join(workdir, "floor-%d.db" % assignments))
+        sim_hook(server, "DELETE", "request_log")
+        ours = sync_child(server, os.path.join(workdir, "b1-%d" % assignments, "vpp.db"), "full", profile)
+        ours["simulator_counted"] = sum(api_requests(server).values())
+    finally:
+        server.stop()
+    return {"assignments": assignments, "users": users, "assets": assets, "ours": ours, "floor": floor,
+            "ratio": round(ours["seconds"] / floor["seconds"], 2)}  # fmt: skip
+
+
+def bench_rate_limited(workdir, assignments, users, assets):
+    """B2: the full sync under 300 ms latency and Apple's 15 requests/s, against the rate-limit floor."""
+    scenario = one_location(assignments, users, assets, {"enforce_rate_limit": True, "latency_ms": 300}, APPLE_RATE)
+    server = start_simulator(workdir, "b2", scenario)
+    try:
+        sim_hook(server, "DELETE", "request_log")
+        ours = sync_child(server, os.path.join(workdir, "b2", "vpp.db"), "full")
+        counted = api_requests(server)
+        throttled = sum(1 for entry in sim_hook(server, "GET", "request_log?location=" + LOCATION)
+                        if entry["status"] == 429)  # fmt: skip
+    finally:
+        server.stop()
+    limited = sum(counted.values())  # every /mdm/v2 request the simulator's token bucket counted
+    floor = limited / float(APPLE_RATE)
+    return {"assignments": assignments, "users": users, "assets": assets, "ours": ours,
+            "rate_limited_requests": limited, "floor_seconds": round(floor, 2),
+            "ratio": round(ours["seconds"] / floor, 3), "sequential_bound_seconds": round(limited * 0.3, 1),
+            "throttled": throttled}  # fmt: skip
+
+
+def change_one_percent(server, assignments):
+    """Buy licenses and assign 1% of ``assignments`` as new device assignments (one associate call per 1,000)."""
+    headers = {"Authorization": "Bearer " + read_token(server.tokens_dir)}
+    apps = [str(6000000000 + index) for index in range(200) if index % 10 != 9][:20]  # every 10th asset is a book
+    wanted = assignments // 100
+    per_app = wanted // len(apps)
+    for adam_id in apps:
+        sim_hook(server, "POST", "purchase", {"location": LOCATION, "adam_id": adam_id, "count": per_app})
+    for start in range(0, per_app, 1000):
+        serials = ["CHG%09d" % number for number in range(start, min(start + 1000, per_app))]
+        for chunk in range(0, len(apps), 25):
+            body = {"assets": [{"adamId": adam_id, "pricingParam": "STDQ"} for adam_id in apps[chunk : chunk + 25]],
+                    "serialNumbers": serials}  # fmt: skip
+            response = requests.post(server.url + "/assets/associate", json=body, headers=headers, timeout=600)
+            response.raise_for_status()
+    if not sim_hook(server, "POST", "events/wait", {"timeout": 600}):
+        raise RuntimeError("the simulator did not process the associate events")
+    return per_app * len(apps)
+
+
+def minimum_sync_requests(asset_count, changed_assignments, changed_users):
+    """What an incremental sync cannot do with less: service config, client config, every asset page (Apple has no
+    asset delta), and the delta pages of assignments and users (one page at least, even when empty)."""
+    pages = math.ceil(asset_count / float(PAGE_SIZE))
+    return 2 + pages + max(1, math.ceil(changed_assignments / float(PAGE_SIZE))) + max(
+        1, math.ceil(changed_users / float(PAGE_SIZE)))  # fmt: skip
+
+
+def bench_incremental(workdir, assignments, users, assets):
+    """B3: a full sync, then incremental syncs after 1% of the assignments changed and after nothing changed."""
+    scenario = one_location(assignments, users, assets, {"enforce_rate_limit": False}, UNPACED_RATE)
+    server = start_simulator(workdir, "b3", scenario)
+    store = os.path.join(workdir, "b3", "vpp.db")
+    try:
+        sync_child(server, store, "full")
+        changed = change_one_percent(server, assignments)
+        sim_hook(server, "DELETE", "request_log")
+        after_change = sync_child(server, store, "incremental")
+        after_change["simulator_counted"] = api_requests(server)
+        sim_hook(server, "DELETE", "request_log")
+        unchanged = sync_child(server, store, "incremental")
+        unchanged["simulator_counted"] = api_requests(server)
+    finally:
+        server.stop()
+    return {"assignments": assignments, "changed": changed,
+            "after_change": dict(after_change, minimum=minimum_sync_requests(assets, changed, 0)),
+            "unchanged": dict(unchanged, minimum=minimum_sync_requests(assets, 0, 0))}  # fmt: skip
+
+
+def run_play(base, name, tasks, env):
+    """One ``ansible-playbook`` run on localhost; returns its wall time and what the last task wrote to a file."""
+    output = os.path.join(base, name + ".json")
+    play = [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": tasks + [{"ansible.builtin.copy": {"content": "{{ measured | to_json }}", "dest": output}}],
+        }
+    ]
+    path = os.path.join(base, name + ".yml")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(play, handle)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=base, ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_HOME=os.path.join(base, "ansible-home"), **env)  # fmt: skip
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+               path]  # fmt: skip
+    started = time.monotonic()
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - started
+    if completed.returncode != 0:
+        raise RuntimeError("ansible-playbook %s failed:\n%s" % (name, completed.stdout[-4000:]))
+    with open(output, encoding="utf-8") as handle:
+        return round(seconds, 1), json.load(handle)
+
+
+def register_tokens(store_path, tokens_dir, count):
+    """Put ``count`` simulator tokens in a store (set-up, not measured: vpp_token would claim each at Apple)."""
+    from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
+    from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
+
+    with open_store(store_path, STORE_KEY) as store:
+        for index in range(count):
+            location = "loc-%05d" % index
+            store.upsert_token(location, content_token=parse_content_token(read_token(tokens_dir, location)))
+
+
+def bench_many_locations(workdir, locations, parallel):
+    """B4: one vpp_sync task over every token, full then incremental, through ansible-playbook."""
+    scenario = generated_scenario(locations, assets=20, assignments=300)
+    scenario["settings"].update(page_size=PAGE_SIZE, event_delay=0.01)
+    server = start_simulator(workdir, "b4", scenario)
+    base = os.path.join(workdir, "b4-ansible")
+    importable_collection(base)
+    store = os.path.join(workdir, "b4", "vpp.db")
+    env = {"VPP_STORE": store, "VPP_STORE_KEY": STORE_KEY, "VPP_API_URL": server.url}
+    figures = {
+        "locations": locations,
+        "parallel": parallel,
+        "simulator_start_seconds": round(server.startup_seconds, 1),
+    }
+    try:
+        register_tokens(store, server.tokens_dir, locations)
+        for mode in ("full", "incremental"):
+            task = {"mdm.vpp.vpp_sync": {"mode": mode, "parallel": parallel}, "register": "measured"}
+            seconds, result = run_play(base, "b4-" + mode, [task], env)
+            figures[mode] = {"seconds": seconds, "module_seconds": result["totals"]["duration"],
+                             "requests": result["totals"]["requests"]["total"],
+                             "succeeded": result["totals"]["succeeded"],
+                             "assignments_added": result["totals"]["assignments"]["added"]}  # fmt: skip
+    finally:
+        server.stop()
+    return figures
+
+
+def bench_deployment(workdir, devices):
+    """B5: vpp_deployment of one app to ``devices`` serial numbers, then the uninstall, at Apple's 15 requests/s."""
+    adam_id = "7000000001"
+    scenario = {"settings": {"page_size": PAGE_SIZE, "event_delay": 0.01},
+                "limits": {"maxRequestPerSecond": APPLE_RATE},
+                "locations": [{"key": LOCATION, "assets": [{"adamId": adam_id, "name": "Bench App",
+                                                            "total": devices + 1000}]}]}  # fmt: skip
+    server = start_simulator(workdir, "b5", scenario)
+    base = os.path.join(workdir, "b5-ansible")
+    importable_collection(base)
+    store = os.path.join(workdir, "b5", "vpp.db")
+    members = os.path.join(workdir, "b5-devices.txt")
+    with open(members, "w", encoding="ascii") as handle:
+        handle.write("".join("BNCH%08d\n" % number for number in range(devices)))
+    env = {"VPP_STORE": store, "VPP_STORE_KEY": STORE_KEY, "VPP_API_URL": server.url}
+    limit = 1000  # maxSerialNumbers the simulator advertises (Apple's value)
+    figures = {"devices": devices, "max_serial_numbers": limit}
+    try:
+        register_tokens(store, server.tokens_dir, 1)
+        for action in ("install", "uninstall"):
+            sim_hook(server, "DELETE", "request_log")
+            task = {"mdm.vpp.vpp_deployment": {"name": "bench %s" % action, "token": LOCATION, "adam_id": adam_id,
+                                               "action": action, "purpose": "required",
+                                               "collection": {"name": "all devices", "type": "device",
+                                                              "members_file": members}},
+                    "register": "measured"}  # fmt: skip
+            seconds, result = run_play(base, "b5-" + action, [task], env)
+            counted = api_requests(server)
+            batches = math.ceil(devices / float(limit))
+            write = "POST /mdm/v2/assets/%s" % ("associate" if action == "install" else "disassociate")
+            figures[action] = {
+                "seconds": seconds,
+                "done": len(result["licensed"] if action == "install" else result["reclaimed"]),
+                "write_requests": counted.get(write, 0),
+                "status_requests": counted.get("GET /mdm/v2/status", 0),
+                "requests": sum(counted.values()),
+                "by_endpoint": counted,
+                "minimum_write": batches,
+                # one asset read for fresh counts, each batch, and each event's status read once
+                "minimum": 1 + 2 * batches,
+            }
+    finally:
+        server.stop()
+    return figures
+
+
+# --- the report ---------------------------------------------------------------------------------------------------
+
+
+def verdict(met, how_far=""):
+    return "met" if met else "**missed**" + (" (%s)" % how_far if how_far else "")
+
+
+def included_table(path):
+    """The table lines of another benchmark's report (B6 comes from bench_apps.py)."""
+    if not os.path.exists(path):
+        return ["(not run: %s is missing)" % os.path.relpath(path, ROOT)]
+    with open(path, encoding="utf-8") as handle:
+        return [line.rstrip("\n") for line in handle if line.startswith("|")]
+
+
+def b1_section(runs):
+    lines = ["## B1 full sync of one location (no rate limit)", "",
+             "Engine: `sync_tokens()` (what `mdm.vpp.vpp_sync` runs) with `mode: full` into a new SQLite store, in a",
+             "child process. Floor: one `requests.Session`, the same requests in a loop (service config, client",
+             "config, every page of assets, assignments and users, the metadata lookups), rows written with",
+             "`executemany` into plain tables, nothing else. Both against the same simulator process (page size %d,"
+             % PAGE_SIZE,
+             "rate limit off, advertised `maxRequestPerSecond` %d so the client's pacing is not the bound), page 0"
+             % UNPACED_RATE,
+             "of each listing read once before either run so both find the simulator's page snapshots built.", "",
+             "| assignments | users | assets | engine (s) | floor (s) | ratio | requests engine / floor | "
+             "peak RSS engine / floor (MB) |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for run in runs:
+        lines.append("| {:,} | {:,} | {:,} | {} | {} | **{}** | {} / {} | {} / {} |".format(
+            run["assignments"], run["users"], run["assets"], run["ours"]["seconds"], run["floor"]["seconds"],
+            run["ratio"], run["ours"]["requests"]["total"], run["floor"]["requests"], run["ours"]["peak_rss_mb"],
+            run["floor"]["peak_rss_mb"]))  # fmt: skip
+    worst = max(run["ratio"] for run in runs)
+    peaks = [run["ours"]["peak_rss_mb"] for run in runs]
+    lines += ["", "The engine reads up to 5 pages in flight while the floor reads one at a time, so the ratio shows",
+              "what the store and the engine add to the HTTP work (on a busy machine it can drop below 1).",
+              "", "- Ratio to the floor (target %.1fx): %s, worst %.2fx." % (B1_TARGET, verdict(
+        worst <= B1_TARGET, "by %.0f%%" % ((worst / B1_TARGET - 1) * 100)), worst),
+        "- Peak RSS (target < %d MB, flat): %s: %s MB (%+.1f MB from the smallest to the largest listing)."
+        % (RSS_TARGET_MB, verdict(max(peaks) < RSS_TARGET_MB), " / ".join("%.1f" % peak for peak in peaks),
+           peaks[-1] - peaks[0]), ""]  # fmt: skip
+    return lines
+
+
+def b2_section(run):
+    return ["## B2 the same under Apple's limits (300 ms a request, 15 requests/s)", "",
+            "Same engine run; the simulator adds 300 ms before every answer and enforces a token bucket of 15",
+            "requests/s per location (capacity 15). Rate-limit floor = rate-limited requests / 15 s (service config",
+            "and metadata lookups are not rate limited and not counted).", "",
+            "| assignments | users | rate-limited requests | floor (s) | engine (s) | ratio | 429 answers | "
+            "sequential paging would need (s) |", "|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| {:,} | {:,} | {:,} | {} | {} | **{}** | {} | {} |".format(
+                run["assignments"], run["users"], run["rate_limited_requests"], run["floor_seconds"],
+                run["ours"]["seconds"], run["ratio"], run["throttled"], run["sequential_bound_seconds"]), "",
+            "- Ratio to the rate-limit floor (target %.1fx): %s." % (B2_TARGET, verdict(
+                run["ratio"] <= B2_TARGET, "by %.0f%%" % ((run["ratio"] / B2_TARGET - 1) * 100))),
+            "- Peak RSS %.1f MB." % run["ours"]["peak_rss_mb"], ""]  # fmt: skip
+
+
+def b3_section(run):
+    lines = [
+        "## B3 incremental sync",
+        "",
+        "After the full sync of the %s-assignment location, %s new assignments (1%%) were made at the simulator"
+        % ("{:,}".format(run["assignments"]), "{:,}".format(run["changed"])),
+        "(licenses bought, one associate call per 1,000 devices); then an incremental sync, then another one",
+        "with nothing changed. Minimum = service config + client config + every asset page (Apple has no",
+        "asset delta) + the delta pages of assignments and of users (at least one page each, even when empty).",
+        "",
+        "| run | requests | minimum | by endpoint | wall time (s) | added |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
+    for label, key in (("1% changed", "after_change"), ("nothing changed", "unchanged")):
+        item = run[key]
+        endpoints = ", ".join("%s %d" % (name, count) for name, count in item["requests"]["by_endpoint"].items())
+        lines.append(
+            "| %s | %d | %d | %s | %s | %s |"
+            % (
+                label,
+                item["requests"]["total"],
+                item["minimum"],
+                endpoints,
+                item["seconds"],
+                "{:,}".format(item["assignments"]["added"]),
+            )
+        )
+    met = all(run[key]["requests"]["total"] == run[key]["minimum"] for key in ("after_change", "unchanged"))
+    lines += ["", "- Requests equal the minimum: %s." % verdict(met), ""]
+    return lines  # fmt: skip
+
+
+def b4_section(run):
+    lines = ["## B4 %s locations x (20 assets, 300 assignments) in one `vpp_sync` task" % "{:,}".format(
+        run["locations"]), "",
+        "One real `ansible-playbook` run per mode with one `mdm.vpp.vpp_sync` task (`parallel: %d`, the"
+        % run["parallel"],
+        "module's default) over every token of the store; Apple's 15 requests/s per location enforced. Tokens were",
+        "put in the store beforehand (set-up, not measured). Wall time = the whole `ansible-playbook` run; module",
+        "= the task's own `totals.duration`.", "",
+        "| mode | play wall time (s) | module (s) | requests | tokens synced | assignments added |",
+        "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for mode in ("full", "incremental"):
+        item = run[mode]
+        lines.append("| %s | %s | %s | {:,} | {:,} | {:,} |".format(item["requests"], item["succeeded"],
+                                                                     item["assignments_added"])
+                     % (mode, item["seconds"], item["module_seconds"]))  # fmt: skip
+    incremental = run["incremental"]["seconds"]
+    minimum = 1 + 4 * run["locations"]
+    lines += ["", "Minimum requests: the service config once, then per location client config, one page each of",
+              "assets, assignments and users (%s); the full sync adds the metadata lookups of the 20 apps, which"
+              % f"{minimum:,}",
+              "every location shares (one request).", "",
+              "- Incremental under %d s: %s (%s s)." % (B4_TARGET_S, verdict(incremental < B4_TARGET_S), incremental),
+              "- Requests: incremental %s for a minimum of %s." % ("{:,}".format(run["incremental"]["requests"]),
+                                                                  f"{minimum:,}"), ""]  # fmt: skip
+    return lines
+
+
+def b5_section(run):
+    lines = ["## B5 deploy one app to %s devices, then uninstall" % "{:,}".format(run["devices"]), "",
+             "`mdm.vpp.vpp_deployment` through `ansible-playbook`, the members in a `members_file`, `wait: true`;",
+             "Apple's 15 requests/s enforced, `maxSerialNumbers` %d. Minimum = one asset read (fresh counts) + one"
+             % run["max_serial_numbers"],
+             "write per %d devices + one status read per event." % run["max_serial_numbers"], "",
+             "| action | wall time (s) | writes / minimum | status reads | requests / minimum | members done |",
+             "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for action in ("install", "uninstall"):
+        item = run[action]
+        lines.append("| %s | %s | %d / %d | %d | %d / %d | {:,} |".format(item["done"]) % (
+            action, item["seconds"], item["write_requests"], item["minimum_write"], item["status_requests"],
+            item["requests"], item["minimum"]))  # fmt: skip
+    met = all(run[action]["requests"] == run[action]["minimum"] for action in ("install", "uninstall"))
+    lines += ["", "- Requests equal the minimum: %s." % verdict(met), ""]
+    return lines
+
+
+def report(figures):
+    command = figures["command"]
+    lines = ["# Benchmarks", "",
+             "Written by `make bench`, which runs every script in `tests/bench/` (each one in its own processes,",
+             "the simulator always a separate `python -m tests.simulator`) and ends with `%s`, which writes" % command,
+             "this file. Not tests: figures vary with the machine and its load; ratios and request counts do not.", "",
+             "- Machine: %s; `nproc` %d." % (machine(), len(os.sched_getaffinity(0))),
+             "- Run started %s; load average at start %s, at end %s (1, 5, 15 min)."
+             % (figures["started"], figures["load_at_start"], figures["load_at_end"]), ""]  # fmt: skip
+    sections = {"B1": b1_section, "B2": b2_section, "B3": b3_section, "B4": b4_section, "B5": b5_section}
+    for name in SCENARIOS:
+        if name in figures:
+            lines += sections[name](figures[name])
+    lines += [
+        "## B6 `vpp_app_info` over 10,000 apps (from `tests/bench/bench_apps.py`)",
+        "",
+        "Full report: [docs/benchmarks/apps.md](benchmarks/apps.md).",
+        "",
+    ]
+    lines += included_table(os.path.join(ROOT, "docs", "benchmarks", "apps.md"))
+    lines += [
+        "",
+        "## Earlier benchmarks (also run by `make bench`)",
+        "",
+        "- [Simulator throughput and 1,000,000-assignment memory](benchmarks/simulator.md)",
+        "- [Store snapshot memory and time](benchmarks/store.md)",
+        "- [Streaming a listing into the store](benchmarks/streaming.md)",
+        "- [App listing](benchmarks/apps.md)",
+        "",
+    ]
+    lines += NOTES.splitlines()
+    return "\n".join(lines) + "\n"
+
+
+NOTES = """## What the profiles showed, and what changed
+
+Each change below came from a cProfile of the measured child (`--profile FILE`) or of the module run directly
+(`python -m cProfile plugins/modules/<module>.py args.json`); before/after figures are from this machine while
+other jobs shared it (load 4-9), so they show the size of each effect, not exact values.
+
+1. **SQLite checkpoints and page cache** (`store.py`, `SQLiteDialect.connect`). A full sync stages rows into
+   indexed tables in Apple's order, which is random with respect to the index: with SQLite's default 2 MiB
+   cache and a checkpoint every 1,000 WAL pages, each committed batch of 1,000 rows wrote and synced megabytes
+   of index pages (staging 300,000 rows: 6.7 s wall for 3.6 s of CPU). A checkpoint every 10,000 pages and a
+   larger cache: B1 at 1,000,000 assignments went from 38 s (1.40x the floor) to 23 s (1.27x) with a 64 MiB
+   cache. That cache showed in peak RSS (+65 MB at 1,000,000 rows, so memory grew with the listing up to the
+   cap); the store now keeps 16 MiB, most of the gain coming from the checkpoints.
+2. **Unaudited user import counted in SQL** (`store.py`, `UserSnapshot.finish`). The first import of a token is
+   not audited, yet every user row was streamed through Python only to be counted (100,000 dictionaries);
+   SQL now counts them.
+3. **Rate limiter: a sliding window instead of even spacing** (`client.py`, `RateLimiter`, `RATE_SAFETY` 0.9 ->
+   0.95). Even spacing at 1/(0.9 x rate) cost 11% of every rate-limited run (B2) and made each token's first
+   requests wait 74 ms apart: a 4-request incremental sync of one location could not take less than 0.22 s,
+   which alone is 167 s for 3,000 locations at `parallel: 4` (B4). Now at most `rate` requests start in any
+   window of 1/0.95 s: a location's few requests go out at once, a long listing settles at 95% of the rate.
+   Why 0.95: the limit holds with up to 50 ms of arrival jitter per window, whether the server counts a sliding
+   second or (as the simulator, and presumably Apple) a token bucket of capacity = rate; 1.0 would leave no room
+   for jitter, and a 429 costs a retry after at least a second. The client test that counts the busiest second
+   at the simulator (`tests/unit/client/test_resilience.py`) still holds.
+4. **Secrets censored once, not by Ansible per string** (`module.py`, `censored()`). `client_for()` registered
+   every decrypted content token in `AnsibleModule.no_log_values`; Ansible then searches every string of the
+   result for every registered value: (strings x tokens) work, 105 of the 161 s of the first B4 full-sync play
+   with 3,000 tokens (the incremental play took 38 s). `VPPModule` now masks the tokens itself in results,
+   failures and warnings, searching only strings long enough to hold one.
+5. **Deployment outcomes written in bulk** (`store.py`, new `record_assignments()` / `remove_assignments()`;
+   `deployments.py`, `_apply_outcomes`). Each licensed or reclaimed device was one transaction of three
+   statements; now one `executemany` per 1,000 (audit rows included, only for rows that really changed). In the
+   20,000-device profile this cut the outcome step from 4.3 s to 1.9 s; B5 took 62 s (install) and 74 s
+   (uninstall) before it and the rate limiter change.
+
+## Decisions where the issue was silent
+
+- **Floors.** B1's floor is a sequential loop with a bare `requests.Session` (that is what "a minimal loop"
+  means); the engine reads up to 5 pages in flight, so on the HTTP side it can beat the floor, and the ratio
+  measures what the store and the engine add. B2's floor is computed (rate-limited requests / 15 s), not run.
+- **Minimums.** B3: service config + client config (token validity, takeover, facts) + every asset page (Apple
+  has no asset delta) + the delta pages (at least one each). B5: one asset read (fresh counts before planning) +
+  one write per `maxSerialNumbers` devices + one status read per event.
+- **B2 size.** B2 runs the B1 size (1,000,000 assignments, about 75 s at 15 requests/s); smaller sizes give a
+  worse ratio because the fixed costs (store open, client config, the final SQL merge, metadata lookups) weigh
+  more.
+- **B4 tokens** are written into the store directly: registering 3,000 tokens with `vpp_token` would claim each
+  location at Apple, which is not what B4 measures.
+
+## Where a target is missed, why
+
+- **B2 (when above 1.1x):** the 5% pacing margin (decision 3) is spent before anything else; the rest is work
+  that does not overlap the rate-limited reads: the final SQL merge of the staged rows into the live tables
+  (seconds at 1,000,000 rows, done in one transaction so that a crash leaves the previous consistent state),
+  the first request of each listing (page 0 must arrive before pages run in parallel), and the store's start-up.
+  Overlapping the merge with the users listing would need the write transaction held while reading from Apple,
+  blocking other tokens' syncs; not done.
+- **B1 (when above 1.3x):** on an idle machine the floor reads 1,000 pages in about 5 s, and the engine's HTTP
+  work overlaps its writes, so the engine's time is the store's: every row is written twice, into an indexed
+  staging table as pages arrive and then merged into the live table (primary key + lookup index) in the one
+  transaction that makes the sync visible (`docs/benchmarks/store.md`: about 4 s staging + 5 s merge for
+  1,000,000 rows). The floor writes each row once into an unindexed table. Under load (4-9, while other jobs
+  ran) the same comparison gave 1.23-1.27x, because the floor's sequential HTTP suffers most there. Meeting
+  1.3x idle needs a cheaper store path, e.g. an append-only staging table (no primary key, which costs most of
+  the 4 s in random-order index inserts) merged with one sort at the end: a schema migration of the staging
+  tables, proposed to the store's owner rather than done here.
+- **B5 wall time** is far above the rate-limit floor of its 201 requests (13.4 s): the module also parses and
+  validates 100,000 members, plans, writes every member's state (pending, then licensed/reclaimed), and
+  returns a result listing every member, which Ansible serialises and scans for `no_log` values.
+"""
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument("--assignments", type=int, nargs="+", default=[100_000, 1_000_000],
+                        help="B1 sizes (the largest is also used by B2 and B3)")  # fmt: skip
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--assets", type=int, default=2_000)
+    parser.add_argument("--b2-assignments", type=int, help="B2 size (default: the largest B1 size)")
+    parser.add_argument("--b2-users", type=int, help="B2 users (default: --users)")
+    parser.add_argument("--locations", type=int, default=3000, help="B4 locations")
+    parser.add_argument("--parallel", type=int, default=4, help="B4 vpp_sync parallel (its default is 4)")
+    parser.add_argument("--devices", type=int, default=100_000, help="B5 devices")
+    parser.add_argument("--profile", help="write a cProfile of the (last) measured child here")
+    parser.add_argument("--no-write", action="store_true", help="print the figures instead of writing the report")
+    parser.add_argument("--render", action="store_true", help="rewrite the report from the last run's figures")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child_main(json.loads(args.child), args.profile)
+        return 0
+    if args.render:
+        with open(FIGURES, encoding="utf-8") as handle:
+            write_report(json.load(handle))
+        return 0
+    figures = {
+        "load_at_start": load(),
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "command": "python tests/bench/bench_district.py" + (" " + " ".join(argv) if argv else ""),
+    }
+    biggest = max(args.assignments)
+    with tempfile.TemporaryDirectory(prefix="vpp-bench-district-") as workdir:
+        steps = {
+            "B1": lambda: [bench_full_sync(workdir, size, args.users, args.assets, args.profile)
+                           for size in args.assignments],
+            "B2": lambda: bench_rate_limited(workdir, args.b2_assignments or biggest,
+                                             args.b2_users or args.users, args.assets),
+            "B3": lambda: bench_incremental(workdir, biggest, args.users, args.assets),
+            "B4": lambda: bench_many_locations(workdir, args.locations, args.parallel),
+            "B5": lambda: bench_deployment(workdir, args.devices),
+        }  # fmt: skip
+        for name in args.only:
+            started = time.monotonic()
+            figures[name] = steps[name]()
+            sys.stderr.write("%s (%.0f s): %s\n" % (name, time.monotonic() - started, json.dumps(figures[name])))
+    figures["load_at_end"] = load()
+    if args.no_write:
+        print(json.dumps(figures, indent=1))
+        return 0
+    with open(FIGURES, "w", encoding="utf-8") as handle:
+        json.dump(figures, handle, indent=1)
+    write_report(figures)
+    return 0
+
+
+def write_report(figures):
+    with open(REPORT, "w", encoding="utf-8") as handle:
+        handle.write(report(figures))
+    sys.stderr.write("wrote %s\n" % REPORT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
