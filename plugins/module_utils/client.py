@@ -741,21 +741,18 @@ class VPPClient:
 
     def associate(self, assets, client_user_ids=(), serial_numbers=(), on_submit=None):
         """Assign assets to users and/or devices; returns the submitted batches (one event each)."""
-        limits = self.limits
-        batches = plan_batches(
-            assets,
-            client_user_ids,
-            serial_numbers,
-            max_assets=limits["maxAssets"],
-            max_client_user_ids=limits["maxClientUserIds"],
-            max_serial_numbers=limits["maxSerialNumbers"],
-        )
+        batches = self._asset_batches(assets, client_user_ids, serial_numbers)
         return self._submit("ASSOCIATE", "associateAssets", batches, on_submit)
 
     def disassociate(self, assets, client_user_ids=(), serial_numbers=(), on_submit=None):
         """Take assets back from users and/or devices; returns the submitted batches."""
+        batches = self._asset_batches(assets, client_user_ids, serial_numbers)
+        return self._submit("DISASSOCIATE", "disassociateAssets", batches, on_submit)
+
+    def _asset_batches(self, assets, client_user_ids, serial_numbers):
+        """Associate/disassociate requests cut to the current service limits."""
         limits = self.limits
-        batches = plan_batches(
+        return plan_batches(
             assets,
             client_user_ids,
             serial_numbers,
@@ -763,7 +760,6 @@ class VPPClient:
             max_client_user_ids=limits["maxClientUserIds"],
             max_serial_numbers=limits["maxSerialNumbers"],
         )
-        return self._submit("DISASSOCIATE", "disassociateAssets", batches, on_submit)
 
     def revoke(self, client_user_ids=(), serial_numbers=(), on_submit=None):
         """Take back every revocable license of these users and devices; returns the submitted batches."""
