@@ -546,8 +546,13 @@ class DeploymentRun:
                     rows.append({"member_id": row["member_id"], "state": "failed",
                                  "error_number": outcome["error_number"],
                                  "error_message": outcome["error_message"]})  # fmt: skip
-                    self.outcome["failed_members"].append(dict(member_view(row), error_number=outcome["error_number"],
-                                                       error_message=outcome["error_message"]))  # fmt: skip
+                    self.outcome["failed_members"].append(
+                        dict(
+                            member_view(row),
+                            error_number=outcome["error_number"],
+                            error_message=outcome["error_message"],
+                        )
+                    )
         # in bulk: one event may carry 1,000 devices, a deployment 100,000 (docs/BENCHMARKS.md, B5)
         if event_type == EVENT_TYPE_ASSOCIATE:
             store.record_assignments(identity["token"], assignments)

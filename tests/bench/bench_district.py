@@ -475,13 +475,22 @@ def b1_section(runs):
             run["floor"]["peak_rss_mb"]))  # fmt: skip
     worst = max(run["ratio"] for run in runs)
     peaks = [run["ours"]["peak_rss_mb"] for run in runs]
-    lines += ["", "The engine reads up to 5 pages in flight while the floor reads one at a time, so the ratio shows",
-              "what the store and the engine add to the HTTP work (on a busy machine it can drop below 1).",
-              "", "- Ratio to the floor (target %.1fx): %s, worst %.2fx." % (B1_TARGET, verdict(
-        worst <= B1_TARGET, "by %.0f%%" % ((worst / B1_TARGET - 1) * 100)), worst),
+    lines += [
+        "",
+        "The engine reads up to 5 pages in flight while the floor reads one at a time, so the ratio shows",
+        "what the store and the engine add to the HTTP work (on a busy machine it can drop below 1).",
+        "",
+        "- Ratio to the floor (target %.1fx): %s, worst %.2fx."
+        % (B1_TARGET, verdict(worst <= B1_TARGET, "by %.0f%%" % ((worst / B1_TARGET - 1) * 100)), worst),
         "- Peak RSS (target < %d MB, flat): %s: %s MB (%+.1f MB from the smallest to the largest listing)."
-        % (RSS_TARGET_MB, verdict(max(peaks) < RSS_TARGET_MB), " / ".join("%.1f" % peak for peak in peaks),
-           peaks[-1] - peaks[0]), ""]  # fmt: skip
+        % (
+            RSS_TARGET_MB,
+            verdict(max(peaks) < RSS_TARGET_MB),
+            " / ".join("%.1f" % peak for peak in peaks),
+            peaks[-1] - peaks[0],
+        ),
+        "",
+    ]
     return lines
 
 
@@ -544,18 +553,26 @@ def b4_section(run):
         "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
     for mode in ("full", "incremental"):
         item = run[mode]
-        lines.append("| %s | %s | %s | {:,} | {:,} | {:,} |".format(item["requests"], item["succeeded"],
-                                                                     item["assignments_added"])
-                     % (mode, item["seconds"], item["module_seconds"]))  # fmt: skip
+        lines.append(
+            "| %s | %s | %s | {:,} | {:,} | {:,} |".format(
+                item["requests"], item["succeeded"], item["assignments_added"]
+            )
+            % (mode, item["seconds"], item["module_seconds"])
+        )
     incremental = run["incremental"]["seconds"]
     minimum = 1 + 4 * run["locations"]
-    lines += ["", "Minimum requests: the service config once, then per location client config, one page each of",
-              "assets, assignments and users (%s); the full sync adds the metadata lookups of the 20 apps, which"
-              % f"{minimum:,}",
-              "every location shares (one request).", "",
-              "- Incremental under %d s: %s (%s s)." % (B4_TARGET_S, verdict(incremental < B4_TARGET_S), incremental),
-              "- Requests: incremental %s for a minimum of %s." % ("{:,}".format(run["incremental"]["requests"]),
-                                                                  f"{minimum:,}"), ""]  # fmt: skip
+    lines += [
+        "",
+        "Minimum requests: the service config once, then per location client config, one page each of",
+        "assets, assignments and users (%s); the full sync adds the metadata lookups of the 20 apps, which"
+        % f"{minimum:,}",
+        "every location shares (one request).",
+        "",
+        "- Incremental under %d s: %s (%s s)." % (B4_TARGET_S, verdict(incremental < B4_TARGET_S), incremental),
+        "- Requests: incremental %s for a minimum of %s."
+        % ("{:,}".format(run["incremental"]["requests"]), f"{minimum:,}"),
+        "",
+    ]
     return lines
 
 

@@ -31,10 +31,12 @@ def deployment_scenario(**limits):
 def setup_tasks(sim, applications=("pages",)):
     """Register hq, sync it and create the applications named (``pages`` -> application "pages" of Pages)."""
     tasks = [
-        {"name": "register", "mdm.vpp.vpp_token": {"name": TOKEN, "token_file": os.path.join(sim.tokens_dir,
-                                                                                           HQ + ".vpptoken")}},
+        {
+            "name": "register",
+            "mdm.vpp.vpp_token": {"name": TOKEN, "token_file": os.path.join(sim.tokens_dir, HQ + ".vpptoken")},
+        },
         {"name": "sync", "mdm.vpp.vpp_sync": {}},
-    ]  # fmt: skip
+    ]
     for name in applications:
         tasks.append(
             {"name": "app %s" % name, "mdm.vpp.vpp_app": {"token": TOKEN, "adam_id": APPLICATIONS[name], "name": name}}

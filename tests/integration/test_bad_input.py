@@ -52,8 +52,12 @@ def world(tmp_path_factory, collections_path):
     sim.revoke_token(REVOKED)
     sim.set_mdm_info(TAKEN, OTHER_MANAGER)
     baseline = sqlite_runner(tmp_path_factory.mktemp("baseline"), collections_path, sim)
-    seed(baseline, sim, {"hq": HQ}, applications={"pages": ("hq", PAGES), "keynote": ("hq", KEYNOTE),
-                                                 "book": ("hq", BOOK)})  # fmt: skip
+    seed(
+        baseline,
+        sim,
+        {"hq": HQ},
+        applications={"pages": ("hq", PAGES), "keynote": ("hq", KEYNOTE), "book": ("hq", BOOK)},
+    )
     with opened_store(baseline) as store:
         store.upsert_deployment("staff", application="pages", collection_name="staff", collection_type="user",
                                 action="install", purpose="required", license_type="user")  # fmt: skip

@@ -35,8 +35,11 @@ def test_lists_deployments_with_counts_and_members_on_request(tmp_path, collecti
     assert listed["changed"] is False
     assert [d["name"] for d in listed["deployments"]] == ["keynote-ipads", "pages-staff"]
     keynote_row, pages_row = listed["deployments"]
-    assert (keynote_row["application"], keynote_row["token"], keynote_row["license_type"]) == ("keynote", "hq",
-                                                                                                "device")  # fmt: skip
+    assert (keynote_row["application"], keynote_row["token"], keynote_row["license_type"]) == (
+        "keynote",
+        "hq",
+        "device",
+    )
     assert (keynote_row["action"], keynote_row["purpose"]) == ("install", "required")
     assert keynote_row["collection"] == {"name": "keynote-ipads collection", "type": "device"}
     assert keynote_row["states"] == {"pending": 0, "licensed": 3, "failed": 1, "untargeted": 0, "reclaimed": 0}
