@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
+import itertools
 import json
 import os
 import secrets
@@ -274,9 +276,16 @@ _SCHEMA_V2 = (
     "CREATE INDEX audit_by_time ON audit (token_id, recorded_at)",
 )
 
+_SCHEMA_V3 = (
+    # Syncs stage rows in temporary tables of their own connection (see _Snapshot): nothing staged is shared.
+    "DROP TABLE assignment_staging",
+    "DROP TABLE user_staging",
+)
+
 MIGRATIONS = (
     (1, "initial schema", _SCHEMA_V1),
     (2, "member change times, assignment lookups by target, audit by time", _SCHEMA_V2),
+    (3, "sync staging moves to temporary tables", _SCHEMA_V3),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -329,13 +338,8 @@ def _check_choice(label, value, choices):
 
 def _batches(rows, size=BATCH_SIZE):
     """Split any iterable into lists of at most ``size`` items without materialising it."""
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, size)):
         yield batch
 
 
@@ -345,6 +349,11 @@ def _assignment_key(row):
     if kind not in TARGET_KINDS:
         raise StoreError("assignment target_kind must be user or device, got %r" % (kind,))
     return (str(row["adam_id"]), row.get("pricing_param") or "STDQ", kind, str(row["target_id"]))
+
+
+def _is_active(user_values):
+    """Whether staged user values (``_user_values``) are those of an active user."""
+    return user_values[1 + USER_FIELDS.index("status")] in ("Registered", "Associated")
 
 
 def _user_values(row):
@@ -506,11 +515,15 @@ class SQLiteDialect:
             # last commits.
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            # Large syncs insert into big indexes in Apple's (random) order: a checkpoint every 40 MiB of WAL
-            # instead of every 4 MiB, and a 16 MiB page cache instead of 2 MiB, cut the pages written and synced
-            # per committed batch several times (docs/BENCHMARKS.md). Both are upper bounds, used on demand.
-            conn.execute("PRAGMA cache_size = -16384")
+            # A large sync merges a million rows into big indexes in one transaction: a checkpoint every 40 MiB
+            # of WAL instead of every 4 MiB, and an 8 MiB page cache (also the sorter's memory) instead of 2 MiB
+            # (docs/BENCHMARKS.md). Both are upper bounds, used on demand: memory stays flat at any size.
+            conn.execute("PRAGMA cache_size = -8192")
             conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            # Sync staging tables are temporary, kept in a file (deleted on close) past 4 MiB of cache: they are
+            # only appended to, then read in one pass.
+            conn.execute("PRAGMA temp_store = FILE")
+            conn.execute("PRAGMA temp.cache_size = -4096")
         except sqlite3.Error as exc:
             raise self.translate_error(exc) from None
         return conn
@@ -518,6 +531,10 @@ class SQLiteDialect:
     def begin(self, conn):
         # IMMEDIATE takes the write lock up front, so busy_timeout applies instead of a failed lock upgrade later.
         conn.execute("BEGIN IMMEDIATE")
+
+    def begin_private(self, conn):
+        # deferred: writing only the temp database never locks the store's file
+        conn.execute("BEGIN")
 
     def open_cursor(self, conn, sql, params):
         """A cursor for ``Store._stream()``: SQLite steps through the result as it is fetched."""
@@ -737,18 +754,19 @@ class Store:
                 cursor.close()
 
     @contextlib.contextmanager
-    def transaction(self, rollback=False):
+    def transaction(self, rollback=False, shared=True):
         """Run the block in one transaction: commit on success, roll back on any error.
 
         Nested blocks become savepoints, so an inner failure that the caller handles undoes only the inner block.
         ``rollback=True`` undoes the block even when it succeeds (check mode: run the real code, keep nothing);
-        inside it, the block sees its own writes.
+        inside it, the block sees its own writes. ``shared=False`` is for a block that writes only this
+        connection's temporary tables: it does not wait for, nor hold, the store's write lock.
         """
         conn = self._conn
         depth = self._local.depth
         savepoint = "sp%d" % depth
         if depth == 0:
-            self._execute_control(self._dialect.begin, conn)
+            self._execute_control(self._dialect.begin if shared else self._dialect.begin_private, conn)
         else:
             self._execute_control(conn.execute, "SAVEPOINT " + savepoint)
         self._local.depth = depth + 1
@@ -1002,8 +1020,6 @@ class Store:
             token_id = self._token_id(name, required=False)
             if token_id is None:
                 return False
-            for staging in ("assignment_staging", "user_staging"):
-                self._execute("DELETE FROM %s WHERE token_id = ?" % staging, (token_id,))
             self._execute("DELETE FROM tokens WHERE id = ?", (token_id,))
             return True
 
@@ -1209,7 +1225,7 @@ class Store:
     def begin_assignment_snapshot(self, token):
         """Start a full sync of ``token``'s assignments: ``add_rows()`` page by page, then ``finish()``.
 
-        Call it under ``token_lock(token)``. Rows stream into a staging table in short transactions; ``finish()``
+        Call it under ``token_lock(token)``. Rows stream into a temporary table of this connection; ``finish()``
         replaces the live assignments in one transaction, so an interrupted snapshot changes nothing.
         """
         return AssignmentSnapshot(self, token)
@@ -1707,9 +1723,16 @@ class Store:
 
 
 class _Snapshot:
-    """A full sync of one dataset of one token in progress; see ``Store.begin_assignment_snapshot()``."""
+    """A sync of one dataset of one token in progress; see ``Store.begin_assignment_snapshot()``.
+
+    Rows are staged in a temporary table of this connection (created anew for each snapshot): staging writes
+    nothing to the shared store, takes no write lock, and leaves nothing behind when the job dies. The staging
+    table has no index while rows arrive (Apple's order is random with respect to any key, and random index
+    inserts were most of a large sync's cost); ``finish()`` sorts once.
+    """
 
     staging_table = None
+    staging_columns = None
     insert_staging_sql = None
 
     def __init__(self, store, token):
@@ -1717,7 +1740,8 @@ class _Snapshot:
         self.token = token
         self._token_id = store._token_id(token)
         self.rows_received = 0
-        self._clear_staging()  # leftovers of an interrupted snapshot of this token
+        self._drop_staging()  # this connection's leftovers of an interrupted snapshot
+        store._execute("CREATE TEMPORARY TABLE %s (%s)" % (self.staging_table, self.staging_columns))
 
     def __repr__(self):
         return "<%s of token %r, %d rows>" % (type(self).__name__, self.token, self.rows_received)
@@ -1730,23 +1754,40 @@ class _Snapshot:
             self.abort()
 
     def add_rows(self, rows):
-        """Stage ``rows`` (any iterable, e.g. one page) in batches of ``BATCH_SIZE``, each batch committed."""
-        for batch in _batches(rows):
-            values = [(self._token_id, *self._staging_values(row)) for row in batch]
-            with self._store.transaction():
-                self._store._executemany(self.insert_staging_sql, values)
-            self.rows_received += len(values)
+        """Stage ``rows`` (any iterable, e.g. one page) in batches of ``BATCH_SIZE``."""
+        self._stage(map(self._staging_values, rows))
+
+    def _stage(self, values):
+        for batch in _batches(values):
+            with self._store.transaction(shared=False):
+                self._insert_batch(batch)
+            self.rows_received += len(batch)
+
+    def _insert_batch(self, batch):
+        # One statement a batch, not executemany(): the driver hands the GIL over once a row, and each time waits
+        # for the threads that are reading the next pages (a third of a large sync's time went there).
+        self._store._execute(self._insert_sql(len(batch)), list(itertools.chain.from_iterable(batch)))
+
+    @classmethod
+    @functools.lru_cache(maxsize=8)
+    def _insert_sql(cls, count):
+        """The INSERT of ``count`` staged rows in one statement (``BATCH_SIZE`` x 5 parameters at most)."""
+        row = "(%s)" % ", ".join("?" * cls.staging_width)
+        return cls.insert_staging_sql % ", ".join([row] * count)
 
     def abort(self):
         """Drop the staged rows; the live data was never touched."""
-        self._clear_staging()
+        self._drop_staging()
 
-    def _clear_staging(self):
-        with self._store.transaction():
-            self._store._execute("DELETE FROM %s WHERE token_id = ?" % self.staging_table, (self._token_id,))
+    def _drop_staging(self):
+        with self._store._translated_errors(), contextlib.suppress(*self._store._dialect.errors):
+            self._store._execute("DROP TABLE IF EXISTS " + self.staging_table)
+
+    def _token_has_rows(self, table):
+        return self._store._scalar("SELECT 1 FROM %s WHERE token_id = ? LIMIT 1" % table, (self._token_id,)) is not None
 
     def _finish_common(self, version_column, version_id):
-        self._clear_staging()
+        self._store._execute("DROP TABLE " + self.staging_table)
         if version_id is not None:
             self._store._execute("UPDATE tokens SET %s = ? WHERE id = ?" % version_column, (version_id, self._token_id))
 
@@ -1757,131 +1798,155 @@ class _Snapshot:
 # One assignment of the live table, by its whole key: token_id, adam_id, pricing_param, target_kind, target_id.
 _ASSIGNMENT_IS = "token_id = ? AND adam_id = ? AND pricing_param = ? AND target_kind = ? AND target_id = ?"
 
-# Correlated "same assignment" condition between the live table (a) and the staging table (s).
-_SAME_ASSIGNMENT = (
-    "s.token_id = a.token_id AND s.adam_id = a.adam_id AND s.pricing_param = a.pricing_param "
-    "AND s.target_kind = a.target_kind AND s.target_id = a.target_id"
-)
+# The key columns of a staged assignment (a token's staging table holds no token_id).
+_ASSIGNMENT_COLUMNS = ("adam_id", "pricing_param", "target_kind", "target_id")
+
+
+def _same_assignment(live, staged):
+    """Correlated "same assignment" condition between a live row and a staged one (table aliases)."""
+    return " AND ".join("%s.%s = %s.%s" % (live, name, staged, name) for name in _ASSIGNMENT_COLUMNS)
 
 
 class AssignmentSnapshot(_Snapshot):
-    """Full sync of a token's assignments: rows are dicts with adam_id, pricing_param, target_kind, target_id."""
+    """Sync of a token's assignments: rows are dicts with adam_id, pricing_param, target_kind, target_id."""
 
-    staging_table = "assignment_staging"
-    insert_staging_sql = (
-        "INSERT INTO assignment_staging (token_id, adam_id, pricing_param, target_kind, target_id) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-    )
+    staging_table = "staged_assignments"
+    staging_columns = ", ".join("%s TEXT NOT NULL" % name for name in _ASSIGNMENT_COLUMNS)
+    staging_width = len(_ASSIGNMENT_COLUMNS)
+    insert_staging_sql = "INSERT INTO staged_assignments (%s) VALUES %%s" % ", ".join(_ASSIGNMENT_COLUMNS)
 
     def _staging_values(self, row):
         return _assignment_key(row)
 
+    def add_keys(self, keys):
+        """Stage assignments given as (adam_id, pricing_param, target_kind, target_id) tuples: a sync's fast path.
+
+        Unlike ``add_rows()`` nothing is checked here; the live table's constraints refuse a bad key at
+        ``finish()``.
+        """
+        self._stage(keys)
+
     def finish(self, version_id=None, run_id=None, audit=True, remove_missing=True):
         """Make the staged rows the token's assignments in one transaction; return ``{"added", "removed"}``.
 
-        The diff runs in SQL (memory stays flat). Each change is audited unless ``audit`` is false (e.g. the
-        first import). ``version_id`` (page 0's versionId) is stored in the same transaction.
+        The diff runs in SQL (memory stays flat); rows Apple listed twice count once. Each change is audited
+        unless ``audit`` is false (e.g. the first import). ``remove_missing=False`` (a delta) only adds.
+        ``version_id`` (page 0's versionId) is stored in the same transaction.
         """
-        store, params = self._store, (self._token_id,)
+        store, token_id, key = self._store, self._token_id, ", ".join(_ASSIGNMENT_COLUMNS)
         audit_sql = (
             "INSERT INTO audit (token_id, recorded_at, run_id, origin, kind, adam_id, pricing_param, target_kind, "
-            "target_id) SELECT {alias}.token_id, ?, ?, 'apple', ?, {alias}.adam_id, {alias}.pricing_param, "
-            "{alias}.target_kind, {alias}.target_id "
-        )
-        missing_from_staging = (
-            "FROM assignments a WHERE a.token_id = ? AND NOT EXISTS "
-            "(SELECT 1 FROM assignment_staging s WHERE %s)" % _SAME_ASSIGNMENT
-        )
-        new_in_staging = (
-            "FROM assignment_staging s WHERE s.token_id = ? AND NOT EXISTS "
-            "(SELECT 1 FROM assignments a WHERE %s)" % _SAME_ASSIGNMENT
+            "target_id) SELECT ?, ?, ?, 'apple', ?, %s " % key
         )
         with store.transaction():
             now, removed = utc_now(), 0
-            if remove_missing:
+            has_live_rows = self._token_has_rows("assignments")
+            if remove_missing and has_live_rows:
+                # one sorted index build now, instead of an index updated in random order while pages arrived
+                store._execute("CREATE INDEX staged_assignments_by_key ON staged_assignments (%s)" % key)
+                missing = (
+                    "FROM assignments a WHERE a.token_id = ? AND NOT EXISTS (SELECT 1 FROM staged_assignments s "
+                    "WHERE %s)" % _same_assignment("a", "s")
+                )
                 if audit:
-                    store._execute(
-                        audit_sql.format(alias="a") + missing_from_staging, (now, run_id, "assignment_removed", *params)
-                    )
+                    store._execute(audit_sql + missing, (token_id, now, run_id, "assignment_removed", token_id))
                 removed = store._execute(
-                    "DELETE FROM assignments WHERE token_id = ? AND NOT EXISTS "
-                    "(SELECT 1 FROM assignment_staging s WHERE %s)" % _SAME_ASSIGNMENT.replace("a.", "assignments."),
-                    params,
+                    "DELETE FROM assignments WHERE token_id = ? AND NOT EXISTS (SELECT 1 FROM staged_assignments s "
+                    "WHERE %s)" % _same_assignment("assignments", "s"),
+                    (token_id,),
                 ).rowcount
+            # GROUP BY drops duplicates and hands the rows over in key order: the live index grows at its end
+            new, new_params = "FROM staged_assignments s ", ()
+            if has_live_rows:
+                new += "WHERE NOT EXISTS (SELECT 1 FROM assignments a WHERE a.token_id = ? AND %s) " % (
+                    _same_assignment("a", "s")
+                )
+                new_params = (token_id,)
+            new += "GROUP BY %s" % key
             if audit:
-                store._execute(audit_sql.format(alias="s") + new_in_staging, (now, run_id, "assignment_added", *params))
+                store._execute(audit_sql + new, (token_id, now, run_id, "assignment_added", *new_params))
             added = store._execute(
-                "INSERT INTO assignments (token_id, adam_id, pricing_param, target_kind, target_id) "
-                "SELECT s.token_id, s.adam_id, s.pricing_param, s.target_kind, s.target_id " + new_in_staging,
-                params,
+                "INSERT INTO assignments (token_id, %s) SELECT ?, %s %s ORDER BY %s" % (key, key, new, key),
+                (token_id, *new_params),
             ).rowcount
             self._finish_common("assignments_version", version_id)
         return {"added": added, "removed": removed}
 
 
 class UserSnapshot(_Snapshot):
-    """Full sync of a token's users: rows are dicts with client_user_id and any of ``USER_FIELDS``."""
+    """Sync of a token's users: rows are dicts with client_user_id and any of ``USER_FIELDS``."""
 
-    staging_table = "user_staging"
-    # Apple may list retired records next to the active one for a clientUserId: the active record wins.
+    staging_table = "staged_users"
+    staging_columns = "client_user_id TEXT PRIMARY KEY, %s" % ", ".join("%s TEXT" % name for name in USER_FIELDS)
+    staging_width = 1 + len(USER_FIELDS)
+    # Apple may list retired records next to the active one for a clientUserId: the active record wins, here
+    # across batches and in _insert_batch() within one (one statement may not update the same row twice).
     insert_staging_sql = (
-        "INSERT INTO user_staging (token_id, client_user_id, email, status, invite_code, id_hash) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (token_id, client_user_id) DO UPDATE SET email = excluded.email, "
-        "status = excluded.status, invite_code = excluded.invite_code, id_hash = excluded.id_hash "
-        "WHERE excluded.status IN ('Registered', 'Associated') "
-        "OR COALESCE(user_staging.status, '') NOT IN ('Registered', 'Associated')"
+        "INSERT INTO staged_users (client_user_id, %s) VALUES %%s ON CONFLICT (client_user_id) "
+        "DO UPDATE SET %s WHERE excluded.status IN ('Registered', 'Associated') "
+        "OR COALESCE(staged_users.status, '') NOT IN ('Registered', 'Associated')"
+        % (", ".join(USER_FIELDS), ", ".join("%s = excluded.%s" % (name, name) for name in USER_FIELDS))
     )
 
     def _staging_values(self, row):
         return _user_values(row)
 
+    def _insert_batch(self, batch):
+        chosen = {}
+        for values in batch:
+            kept = chosen.get(values[0])
+            if kept is None or _is_active(values) or not _is_active(kept):
+                chosen[values[0]] = values
+        super()._insert_batch(list(chosen.values()))
+
     def finish(self, version_id=None, run_id=None, audit=True, remove_missing=True):
         """Make the staged rows the token's users in one transaction; return ``{"added", "changed", "removed"}``."""
-        store, dialect = self._store, self._store._dialect
+        store, dialect, token_id = self._store, self._store._dialect, self._token_id
         differs = " OR ".join(dialect.differs("u.%s" % name, "s.%s" % name) for name in USER_FIELDS)
         old = ", ".join("u.%s AS old_%s" % (name, name) for name in USER_FIELDS)
         new = ", ".join("s.%s" % name for name in USER_FIELDS)
         counts = {"added": 0, "changed": 0, "removed": 0}
         changes_from = (
-            "FROM user_staging s LEFT JOIN users u ON u.token_id = s.token_id AND u.client_user_id = s.client_user_id "
-            "WHERE s.token_id = ? AND (u.client_user_id IS NULL OR %s)" % differs
+            "FROM staged_users s LEFT JOIN users u ON u.token_id = ? AND u.client_user_id = s.client_user_id "
+            "WHERE u.client_user_id IS NULL OR %s" % differs
         )
         gone_from = (
-            "FROM users u WHERE u.token_id = ? AND NOT EXISTS (SELECT 1 FROM user_staging s "
-            "WHERE s.token_id = u.token_id AND s.client_user_id = u.client_user_id)"
+            "FROM users u WHERE u.token_id = ? AND NOT EXISTS (SELECT 1 FROM staged_users s "
+            "WHERE s.client_user_id = u.client_user_id)"
         )
         with store.transaction():
             now = utc_now()
             if audit:
                 changes = store._stream(
                     "SELECT s.client_user_id, u.client_user_id AS existing, %s, %s %s" % (old, new, changes_from),
-                    (self._token_id,),
+                    (token_id,),
                 )
                 self._audit_stream(changes, counts, run_id, now, audit, _classify_user_change)
             else:
                 # an unaudited import needs only the numbers: SQL counts them, no row travels through Python
                 found = store._fetch_one(
-                    "SELECT COUNT(*) AS total, COUNT(u.client_user_id) AS existing " + changes_from, (self._token_id,)
+                    "SELECT COUNT(*) AS total, COUNT(u.client_user_id) AS existing " + changes_from, (token_id,)
                 )
                 counts.update(added=found["total"] - found["existing"], changed=found["existing"])
             if remove_missing:
                 if audit:
-                    gone = store._stream("SELECT u.client_user_id, %s %s" % (old, gone_from), (self._token_id,))
+                    gone = store._stream("SELECT u.client_user_id, %s %s" % (old, gone_from), (token_id,))
                     self._audit_stream(gone, counts, run_id, now, audit, _classify_user_removal)
                 else:
-                    counts["removed"] = store._scalar("SELECT COUNT(*) " + gone_from, (self._token_id,))
+                    counts["removed"] = store._scalar("SELECT COUNT(*) " + gone_from, (token_id,))
                 store._execute(
-                    "DELETE FROM users WHERE token_id = ? AND NOT EXISTS (SELECT 1 FROM user_staging s "
-                    "WHERE s.token_id = users.token_id AND s.client_user_id = users.client_user_id)",
-                    (self._token_id,),
+                    "DELETE FROM users WHERE token_id = ? AND NOT EXISTS (SELECT 1 FROM staged_users s "
+                    "WHERE s.client_user_id = users.client_user_id)",
+                    (token_id,),
                 )
             updates = ", ".join("%s = excluded.%s" % (name, name) for name in (*USER_FIELDS, "updated_at"))
             changed_rows = " OR ".join(dialect.differs("users.%s" % name, "excluded.%s" % name) for name in USER_FIELDS)
+            # "WHERE true": SQLite would otherwise read ON CONFLICT as a join constraint of the SELECT
             store._execute(
-                "INSERT INTO users (token_id, client_user_id, %s, updated_at) SELECT token_id, client_user_id, %s, ? "
-                "FROM user_staging WHERE token_id = ? ON CONFLICT (token_id, client_user_id) DO UPDATE SET %s WHERE %s"
+                "INSERT INTO users (token_id, client_user_id, %s, updated_at) SELECT ?, client_user_id, %s, ? "
+                "FROM staged_users WHERE true ON CONFLICT (token_id, client_user_id) DO UPDATE SET %s WHERE %s"
                 % (", ".join(USER_FIELDS), ", ".join(USER_FIELDS), updates, changed_rows),
-                (now, self._token_id),
+                (token_id, now),
             )
             self._finish_common("users_version", version_id)
         return counts

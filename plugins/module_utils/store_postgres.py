@@ -166,6 +166,10 @@ class PostgreSQLDialect:
             conn.execute("ROLLBACK")  # gave up waiting: leave the connection usable, outside any transaction
             raise
 
+    def begin_private(self, conn):
+        # temporary tables are the session's own: no need to wait for the whole-store writer lock
+        conn.execute("BEGIN")
+
     def open_cursor(self, conn, sql, params):
         """A server-side cursor: rows come in ``fetchmany()`` batches, and other statements may run in between.
 

@@ -121,18 +121,18 @@ def asset_row(asset):
     }
 
 
-def assignment_row(assignment):
-    """One of Apple's ``Assignment`` as a store assignment row (user license or device license)."""
-    if assignment.get("clientUserId"):
-        kind, target = "user", assignment["clientUserId"]
-    else:
-        kind, target = "device", assignment["serialNumber"]
-    return {
-        "adam_id": str(assignment["adamId"]),
-        "pricing_param": assignment.get("pricingParam") or "STDQ",
-        "target_kind": kind,
-        "target_id": target,
-    }
+def assignment_key(assignment):
+    """One of Apple's ``Assignment`` as a store assignment key: (adam_id, pricing_param, target_kind, target_id).
+
+    A tuple, not a dictionary: a full sync of a large location makes a million of them.
+    """
+    user = assignment.get("clientUserId")
+    return (
+        str(assignment["adamId"]),
+        assignment.get("pricingParam") or "STDQ",
+        "user" if user else "device",
+        user or assignment["serialNumber"],
+    )
 
 
 def user_row(user):
@@ -364,10 +364,10 @@ class TokenSync:
         ):
             assignment_listing = self.client.assignments(since_version_id=since["assignments"])
             assignments_version = assignment_listing.version_id
-            assignments.add_rows(assignment_row(row) for row in assignment_listing)
+            assignments.add_keys(map(assignment_key, assignment_listing))
             user_listing = self.client.users(since_version_id=since["users"])
             users_version = user_listing.version_id
-            users.add_rows(user_row(row) for row in user_listing)
+            users.add_rows(map(user_row, user_listing))
             with self.store.transaction():
                 before = self._picture()
                 self._write_facts(facts)

@@ -52,21 +52,12 @@ def peak_rss_mb():
 # --- child: the measured process ------------------------------------------------------------------------------------
 
 
-def assignment_row(assignment):
-    user = assignment.get("clientUserId")
-    return {
-        "adam_id": assignment["adamId"],
-        "pricing_param": assignment.get("pricingParam") or "STDQ",
-        "target_kind": "user" if user else "device",
-        "target_id": user or assignment["serialNumber"],
-    }
-
-
 def run_child(url, token_file, store_dir):
     sys.path.insert(0, collection_importable())
     from ansible_collections.mdm.vpp.plugins.module_utils.client import VPPClient
     from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
     from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
+    from ansible_collections.mdm.vpp.plugins.module_utils.sync import assignment_key
 
     with open(token_file, encoding="ascii") as handle:
         token_text = handle.read().strip()
@@ -79,12 +70,12 @@ def run_child(url, token_file, store_dir):
     records = 0
     with store.token_lock("bench"):
         snapshot = store.begin_assignment_snapshot("bench")
-        rows = (assignment_row(item) for item in listing)
+        keys = map(assignment_key, listing)
         while True:
-            chunk = list(itertools.islice(rows, ROWS_PER_WRITE))
+            chunk = list(itertools.islice(keys, ROWS_PER_WRITE))
             if not chunk:
                 break
-            snapshot.add_rows(chunk)
+            snapshot.add_keys(chunk)
             records += len(chunk)
         snapshot.finish(version_id=listing.version_id)
     seconds = time.monotonic() - started

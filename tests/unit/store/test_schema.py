@@ -27,7 +27,7 @@ def test_a_version_1_store_is_upgraded_keeping_its_data(make_store, content_toke
 
     upgraded = make_store()
 
-    assert upgraded.schema_version == 2
+    assert upgraded.schema_version == store_module.SCHEMA_VERSION
     assert upgraded.manager_id == manager_id
     assert upgraded.get_token_secret("school") == content_token().secret
     assert [a["target_id"] for a in upgraded.iter_assignments("school")] == ["u1"]
@@ -41,13 +41,33 @@ def test_a_version_1_store_is_upgraded_keeping_its_data(make_store, content_toke
 
 def test_a_new_migration_is_applied_once_and_a_newer_store_is_refused(make_store, monkeypatch):
     make_store().close()
-    future = (3, "test migration", ("CREATE TABLE future_feature (id TEXT PRIMARY KEY)",))
+    future_version = store_module.SCHEMA_VERSION + 1
+    future = (future_version, "test migration", ("CREATE TABLE future_feature (id TEXT PRIMARY KEY)",))
     with monkeypatch.context() as patch:
         patch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS + (future,))
-        patch.setattr(store_module, "SCHEMA_VERSION", 3)
-        assert make_store().schema_version == 3
-        assert make_store().schema_version == 3  # reopening does not run it again (it would fail: table exists)
+        patch.setattr(store_module, "SCHEMA_VERSION", future_version)
+        assert make_store().schema_version == future_version
+        # reopening does not run it again (it would fail: the table exists)
+        assert make_store().schema_version == future_version
 
-    with pytest.raises(StoreError, match="schema version 3, newer than this collection supports") as caught:
+    newer = "schema version %d, newer than this collection supports" % future_version
+    with pytest.raises(StoreError, match=newer) as caught:
         make_store()
     assert "upgrade the mdm.vpp collection" in str(caught.value)
+
+
+def test_a_version_2_store_loses_its_shared_staging_tables_and_keeps_its_data(make_store, content_token):
+    old = make_store(migrate_to=2)
+    old.upsert_token("school", content_token(), uid="42")
+    old.record_assignment("school", "1", "STDQ", "user", "u1")
+    assert {"assignment_staging", "user_staging"} <= set(old.table_names())
+    old.close()
+
+    upgraded = make_store()
+
+    assert upgraded.schema_version == store_module.SCHEMA_VERSION
+    assert not {"assignment_staging", "user_staging"} & set(upgraded.table_names())
+    assert [a["target_id"] for a in upgraded.iter_assignments("school")] == ["u1"]
+    snapshot = upgraded.begin_assignment_snapshot("school")
+    snapshot.add_rows([{"adam_id": "1", "pricing_param": "STDQ", "target_kind": "user", "target_id": "u2"}])
+    assert snapshot.finish() == {"added": 1, "removed": 1}

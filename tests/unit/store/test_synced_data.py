@@ -137,8 +137,32 @@ def test_an_aborted_snapshot_leaves_assignments_untouched(registered):
         snapshot.add_rows([user_assignment("9", "u9")])
         raise RuntimeError("page 3 failed")
     assert list(registered.iter_assignments(TOKEN)) == [user_assignment("1", "u1")]
-    # and the next full sync starts from a clean staging area
+    # and the next full sync starts from an empty staging table
     assert full_sync(registered, [user_assignment("1", "u1")]) == {"added": 0, "removed": 0}
+
+
+def test_staging_takes_no_write_lock_and_is_private_to_its_connection(registered, make_store):
+    full_sync(registered, [user_assignment("1", "u1")])
+    snapshot = registered.begin_assignment_snapshot(TOKEN)
+    snapshot.add_rows([user_assignment("2", "u%d" % index) for index in range(2500)])
+    other_job = make_store(busy_timeout=0.5)
+    # another job writes while this one is halfway through a listing, and sees none of its staged rows
+    other_job.upsert_token(TOKEN, description="renamed meanwhile")
+    assert other_job.count_assignments(TOKEN) == 1
+    other_snapshot = other_job.begin_assignment_snapshot(TOKEN)
+    other_snapshot.add_rows([user_assignment("1", "u1")])
+    assert other_snapshot.finish() == {"added": 0, "removed": 0}
+    assert snapshot.finish() == {"added": 2500, "removed": 1}
+    assert registered.get_token(TOKEN)["description"] == "renamed meanwhile"
+
+
+def test_a_full_sync_with_live_rows_adds_removes_and_keeps_in_one_pass(registered):
+    full_sync(registered, [user_assignment("1", "u%d" % index) for index in range(10)])
+    rows = [user_assignment("1", "u%d" % index) for index in range(5, 15)] + [device_assignment("1", "SN1")] * 2
+    assert full_sync(registered, rows, run_id="resync") == {"added": 6, "removed": 5}
+    assert registered.count_assignments(TOKEN) == 11
+    kinds = [entry[0] for entry in audit_entries(registered, run_id="resync")]
+    assert sorted(kinds) == ["assignment_added"] * 6 + ["assignment_removed"] * 5
 
 
 def test_an_empty_full_sync_removes_everything(registered):

@@ -18,7 +18,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.sync import (
     REASON_NO_VERSION,
     REASON_REQUESTED,
     asset_row,
-    assignment_row,
+    assignment_key,
     choose_mode,
     count_changes,
     describe_counts,
@@ -93,14 +93,9 @@ def test_asset_rows_keep_counts_and_flag_unlimited_assets():
     assert split["unlimited"] is True and split["pricing_param"] == "STDQ"
 
 
-def test_assignment_and_user_rows():
-    assert assignment_row({"adamId": "1", "pricingParam": "STDQ", "clientUserId": "u-1"}) == {
-        "adam_id": "1",
-        "pricing_param": "STDQ",
-        "target_kind": "user",
-        "target_id": "u-1",
-    }
-    assert assignment_row({"adamId": "1", "serialNumber": "C02"})["target_kind"] == "device"
+def test_assignment_keys_and_user_rows():
+    assert assignment_key({"adamId": 1, "pricingParam": "STDQ", "clientUserId": "u-1"}) == ("1", "STDQ", "user", "u-1")
+    assert assignment_key({"adamId": "1", "serialNumber": "C02"}) == ("1", "STDQ", "device", "C02")
     assert user_row({"clientUserId": "u-2", "status": "Registered", "inviteCode": "abc"}) == {
         "client_user_id": "u-2",
         "email": None,
