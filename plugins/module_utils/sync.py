@@ -326,11 +326,12 @@ class TokenSync:
         self.client = self.client_factory(self.store.get_token_secret(self.name))
         config = self.client.client_config()
         facts = dict(reported_fields(config, self.store.manager_id), status=STORED_STATUS_OK)
+        listings = self._license_listings(mode)  # their first pages come while the assets are read
         assets = self.client.assets()
         asset_rows = [asset_row(asset) for asset in assets]
         assets_version = assets.version_id
         try:
-            self._sync_licenses(mode, reason, facts, asset_rows, assets_version)
+            self._sync_licenses(mode, reason, facts, asset_rows, assets_version, listings)
         except InvalidVersionError:
             self._warn("Apple rejected the stored versionId (the store may have been restored): synced in full")
             self._sync_licenses("full", REASON_VERSION_REJECTED, facts, asset_rows, assets_version)
@@ -349,23 +350,27 @@ class TokenSync:
         if warning:
             self._warn(warning)
 
-    def _sync_licenses(self, mode, reason, facts, asset_rows, assets_version):
+    def _license_listings(self, mode):
+        """The assignment and user listings of a ``mode`` sync, their page 0 asked for already."""
+        full = mode == "full"
+        return (
+            self.client.assignments(since_version_id=None if full else self.token["assignments_version"]).start(),
+            self.client.users(since_version_id=None if full else self.token["users_version"]).start(),
+        )
+
+    def _sync_licenses(self, mode, reason, facts, asset_rows, assets_version, listings=None):
         """Stage assignments and users from Apple, then make everything live in one transaction."""
         self.result.update(mode=mode, mode_reason=reason)
         full = mode == "full"
-        since = {"assignments": None, "users": None}
-        if not full:
-            since = {"assignments": self.token["assignments_version"], "users": self.token["users_version"]}
+        assignment_listing, user_listing = listings or self._license_listings(mode)
         # the first import of a token is not a change of anyone's licenses: it is not audited row by row
         audit = self.token.get("last_sync_at") is not None
         with (
             self.store.begin_assignment_snapshot(self.name) as assignments,
             self.store.begin_user_snapshot(self.name) as users,
         ):
-            assignment_listing = self.client.assignments(since_version_id=since["assignments"])
             assignments_version = assignment_listing.version_id
             assignments.add_keys(map(assignment_key, assignment_listing))
-            user_listing = self.client.users(since_version_id=since["users"])
             users_version = user_listing.version_id
             users.add_rows(map(user_row, user_listing))
             with self.store.transaction():

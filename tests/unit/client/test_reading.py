@@ -84,6 +84,23 @@ class TestPagination:
         assert [item["adamId"] for item in books] == ["2000000001"]
         assert api_requests(sim, HQ, "/assets")[-1]["query"]["productType"] == ["Book"]
 
+    def test_started_listings_ask_for_their_first_pages_together(self, sim, make_client):
+        sim.configure(latency_ms=300)
+        client = make_client(BRANCH)
+        listings = [client.assignments().start(), client.users().start(), client.assets().start()]
+        assert all(listing.version_id for listing in listings)
+        first_pages = [api_requests(sim, BRANCH, suffix) for suffix in ("/assignments", "/users", "/assets")]
+        assert [len(requests) for requests in first_pages] == [1, 1, 1]
+        arrivals = [requests[0]["time"] for requests in first_pages]
+        assert max(arrivals) - min(arrivals) < 0.3  # all three arrived before the first was answered
+        assert len(list(listings[1])) == 40  # page 0 is not asked for twice
+        assert len(api_requests(sim, BRANCH, "/users")) == 1
+
+    def test_a_started_listing_raises_its_first_pages_error_when_read(self, make_client):
+        listing = make_client(HQ).assignments(since_version_id="not-a-version").start()
+        with pytest.raises(InvalidVersionError):
+            list(listing)
+
     def test_a_listing_is_iterated_once(self, make_client):
         listing = make_client(HQ).assets()
         list(listing)
