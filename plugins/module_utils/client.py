@@ -81,10 +81,10 @@ ENDPOINTS = {
 SERVICE_CONFIG_TTL = 300.0  # Apple: refresh limits and URLs every 5 minutes
 MAX_PAGES_IN_FLIGHT = 5  # Apple: at most 5 concurrent page requests
 METADATA_BATCH = 100  # ids per legacy metadata lookup (undocumented; what MDMs use in practice)
-# At most ``rate`` request starts in any window of 1 / RATE_SAFETY seconds (1.053 s): Apple's per-second limit
-# holds with 50 ms of arrival jitter, whether the server counts a sliding second or a bucket of capacity = rate,
-# and a sustained stream reaches 95% of the rate (docs/BENCHMARKS.md, B2).
-RATE_SAFETY = 0.95
+# Requests of a token are paced at RATE_SAFETY x Apple's rate, at most RATE_BURST of them ahead of an even
+# schedule, and never more than ``rate`` in any window of 1 / RATE_SAFETY seconds (see RateLimiter).
+RATE_SAFETY = 0.98
+RATE_BURST = 5
 RETRYABLE_ERROR_NUMBERS = frozenset((9603, 9644, 9646, 9729))
 FINISHED_EVENT_STATES = ("COMPLETE", "FAILED")
 DEFAULT_PRICING_PARAM = "STDQ"  # Apple: an asset given without pricingParam means STDQ
@@ -390,30 +390,41 @@ def token_fingerprint(token):
 
 
 class RateLimiter:
-    """At most ``rate`` request starts in any window of ``1 / RATE_SAFETY`` seconds; safe across threads.
+    """Paces one token's requests under Apple's ``maxRequestPerSecond``; safe across threads.
 
-    A sliding window, not even spacing: a token's first requests go out at once (a sync of a small location is
-    a handful of requests, and 3,000 of them in a row must not each wait out a spacing), while a long stream
-    settles at ``rate * RATE_SAFETY``. It never exceeds Apple's per-second count, so a server bucket of capacity
-    = rate is never drained either.
+    Two rules, both kept: (1) an even schedule at ``rate * RATE_SAFETY`` that a request may run ahead of by at
+    most ``RATE_BURST - 1`` intervals (a token's first few requests go out at once: 3,000 small syncs in a row
+    must not each wait out a spacing); (2) at most ``rate`` starts in any window of ``1 / RATE_SAFETY`` seconds,
+    so Apple's per-second count is never exceeded even after a burst. Even spacing keeps a server-side token
+    bucket of capacity = rate nearly full (10 of 15 tokens spare at Apple's rate), so arrival jitter of hundreds
+    of milliseconds does not bring a 429, and a long listing runs at 98% of the rate (docs/BENCHMARKS.md, B2).
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._starts = collections.deque()  # the reserved start times still inside a window
+        self._scheduled = 0.0  # when the next request is due on the even schedule
 
     def wait(self, rate):
         """Block until this caller may start a request under ``rate`` requests per second."""
+        now = time.monotonic()
+        start = self.reserve(rate, now)
+        if start > now:
+            time.sleep(start - now)
+
+    def reserve(self, rate, now):
+        """Reserve the earliest start at or after ``now`` that both rules allow, and return it."""
         slots = max(int(rate), 1)
-        window = slots / max(rate * RATE_SAFETY, 0.001)
+        interval = 1.0 / max(rate * RATE_SAFETY, 0.001)
+        window = slots * interval
         with self._lock:
-            now = time.monotonic()
             while len(self._starts) > slots or (self._starts and self._starts[0] + window <= now):
                 self._starts.popleft()
             start = now if len(self._starts) < slots else self._starts[0] + window
+            start = max(start, self._scheduled - (min(RATE_BURST, slots) - 1) * interval)
+            self._scheduled = max(self._scheduled, start) + interval
             self._starts.append(start)
-        if start > now:
-            time.sleep(start - now)
+        return start
 
 
 _LIMITERS = {}

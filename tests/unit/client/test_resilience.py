@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from ansible_collections.mdm.vpp.plugins.module_utils.client import VPPClient
+from ansible_collections.mdm.vpp.plugins.module_utils.client import RATE_BURST, RATE_SAFETY, RateLimiter, VPPClient
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
     AppleError,
     AuthenticationError,
@@ -44,6 +44,27 @@ def gaps_after_faults(entries, status):
 
 
 class TestRateLimiter:
+    def test_a_few_requests_go_at_once_the_rest_keep_an_even_schedule_at_98_percent(self):
+        limiter = RateLimiter()
+        starts = [limiter.reserve(15, now=100.0) for _request in range(40)]
+        interval = 1 / (15 * RATE_SAFETY)
+        assert starts[:RATE_BURST] == [100.0] * RATE_BURST
+        # never more than the burst ahead of the even schedule, never more than 15 in a second...
+        assert all(start >= 100.0 + (index - RATE_BURST + 1) * interval - 1e-9 for index, start in enumerate(starts))
+        assert busiest_second(starts) <= 15
+        # ...and no later than the schedule either: a long listing runs at 98% of Apple's rate
+        assert starts[-1] <= 100.0 + (len(starts) - RATE_BURST) * interval + 1e-9
+
+    def test_after_a_pause_a_burst_is_allowed_again_but_never_more_than_the_rate_a_second(self):
+        limiter = RateLimiter()
+        first = [limiter.reserve(15, now=0.0) for _request in range(15)]
+        later = [limiter.reserve(15, now=first[-1] + 2.0) for _request in range(15)]
+        assert later[:RATE_BURST] == pytest.approx([first[-1] + 2.0] * RATE_BURST)
+        assert busiest_second(first + later) <= 15
+        # a rate of 1 a second: one request at once, the next a full interval later
+        slow = RateLimiter()
+        assert [slow.reserve(1, now=0.0) for _request in range(2)] == [0.0, pytest.approx(1 / RATE_SAFETY)]
+
     def test_parallel_pages_of_two_clients_stay_under_the_advertised_rate(self, sim, make_client):
         sim.set_limits(maxRequestPerSecond=8)
         sim.configure(page_size=10, enforce_rate_limit=True)
