@@ -67,6 +67,7 @@ def test_a_version_2_store_loses_its_shared_staging_tables_and_keeps_its_data(ma
 
     assert upgraded.schema_version == store_module.SCHEMA_VERSION
     assert not {"assignment_staging", "user_staging"} & set(upgraded.table_names())
+    assert upgraded.count_assignments("school", target_id="u1") == 1  # by target without the dropped index
     assert [a["target_id"] for a in upgraded.iter_assignments("school")] == ["u1"]
     snapshot = upgraded.begin_assignment_snapshot("school")
     snapshot.add_rows([{"adam_id": "1", "pricing_param": "STDQ", "target_kind": "user", "target_id": "u2"}])
