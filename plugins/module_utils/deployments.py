@@ -276,6 +276,7 @@ class DeploymentRun:
             "collection_type": self.collection["type"],
             "allow_partial": self.params["allow_partial"],
             "reclaim_removed": self.params["reclaim_removed"],
+            "served_elsewhere": self._served_elsewhere(),
         }
         plan = plan_deployment(
             self.members,
@@ -318,6 +319,12 @@ class DeploymentRun:
             % (identity["token"], identity["adam_id"], identity["pricing_param"]),
             hint="check adam_id and pricing_param (mdm.vpp.vpp_app_info lists the token's apps), or buy licenses",
         )
+
+    def _served_elsewhere(self):
+        """Licenses other install deployments of the app still need (asked for only when this one reclaims)."""
+        if self.params["action"] != "install" or not self.params["reclaim_removed"]:
+            return set()
+        return self.store.targets_of_other_installs(self.name, self.application_name)
 
     def _holders(self):
         identity = self.identity

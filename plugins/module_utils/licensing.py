@@ -329,7 +329,8 @@ def plan_deployment(members, stored, holders, known_users, asset, options, limit
     - ``holders``: set of ``(kind, id)`` holding a license of the asset (the store's synced assignments);
     - ``known_users``: ``{client_user_id: status}`` of the token's users in the store;
     - ``asset``: the app's facts read fresh (``available_count``, ``unlimited``, ``revocable``, ``product_type``);
-    - ``options``: ``action``, ``license_type``, ``collection_type``, ``allow_partial``, ``reclaim_removed``;
+    - ``options``: ``action``, ``license_type``, ``collection_type``, ``allow_partial``, ``reclaim_removed`` and
+      ``served_elsewhere`` (targets other install deployments of the app hold or are being given: never reclaimed);
     - ``limits``: Apple's limits (batch sizes).
 
     Returns the plan: ``already``, ``awaiting``, ``to_license``, ``to_reclaim``, ``to_register``, ``untargeted``,
@@ -416,6 +417,7 @@ def _plan_removed(plan, members, stored, wanted_ids, holders, options):
     """Members that left the collection: install ones keep their license (untargeted) unless reclaim_removed."""
     license_type, collection_type = plan["license_type"], plan["collection_type"]
     still_served = {target_of(member, license_type, collection_type) for member in members}
+    still_served.update(options.get("served_elsewhere") or ())
     for member_id, row in sorted(stored.items()):
         if member_id in wanted_ids:
             continue
@@ -423,6 +425,8 @@ def _plan_removed(plan, members, stored, wanted_ids, holders, options):
         held_type = row.get("license_type") or license_type  # the license it got, even if the app changed since
         target = target_of(member, held_type, collection_type)
         holds = target is not None and target in holders
+        if plan["action"] == "install" and not holds and row.get("state") == "reclaimed":
+            continue  # reclaimed by an earlier run: its record stays, and a second run has nothing to do
         if plan["action"] == "uninstall" or not holds:
             plan["forgotten"].append(_entry(member, held_type, target))
         elif options["reclaim_removed"] and target not in still_served:

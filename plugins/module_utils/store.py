@@ -1126,18 +1126,22 @@ class Store:
             ],
         )  # fmt: skip
 
+    # The license a member holds or is given: its serial (device license), its device's user (user license for a
+    # device collection) or the member itself (user collection).
+    _MEMBER_TARGET = (
+        "CASE WHEN dm.license_type = 'user' AND dm.device_user IS NOT NULL THEN dm.device_user ELSE dm.member_id END"
+    )
+
     # Licenses our install deployments hold, per application: licensed members whose license still stands in the
     # synced assignments (one reclaimed by an uninstall deployment or revoked at Apple no longer counts), each
-    # license once even when two deployments target it. A member's license is its serial (device license), its
-    # device's user (user license for a device collection) or the member itself (user collection).
+    # license once even when two deployments target it.
     _DEPLOYED_BY_APPLICATION = (
         "SELECT d.application_id, COUNT(DISTINCT s.target_kind || ':' || s.target_id) AS deployed "
         "FROM deployments d JOIN deployment_members dm ON dm.deployment_id = d.id "
         "JOIN applications ap ON ap.id = d.application_id "
         "JOIN assignments s ON s.token_id = ap.token_id AND s.adam_id = ap.adam_id "
         "AND s.pricing_param = ap.pricing_param AND s.target_kind = dm.license_type "
-        "AND s.target_id = CASE WHEN dm.license_type = 'user' AND dm.device_user IS NOT NULL "
-        "THEN dm.device_user ELSE dm.member_id END "
+        "AND s.target_id = " + _MEMBER_TARGET + " "
         "WHERE d.action = 'install' AND dm.state = 'licensed' GROUP BY d.application_id"
     )
 
@@ -1584,6 +1588,19 @@ class Store:
                     [(deployment_id, str(member_id)) for member_id in batch],
                 ).rowcount
         return removed
+
+    def targets_of_other_installs(self, deployment, application):
+        """``{(license kind, target id)}`` that install deployments of ``application`` other than ``deployment``
+        have licensed or are licensing: licenses a reclaim by ``deployment`` must leave alone."""
+        rows = self._fetch_all(
+            "SELECT DISTINCT dm.license_type AS kind, " + self._MEMBER_TARGET + " AS target_id FROM deployments d "
+            "JOIN applications ap ON ap.id = d.application_id "
+            "JOIN deployment_members dm ON dm.deployment_id = d.id "
+            "WHERE ap.name = ? AND d.name <> ? AND d.action = 'install' AND dm.state IN ('licensed', 'pending') "
+            "AND dm.license_type IS NOT NULL",
+            (application, deployment),
+        )
+        return {(row["kind"], row["target_id"]) for row in rows}
 
     def deployed_count(self, token, adam_id, pricing_param="STDQ"):
         """How many licenses of that asset this manager's install deployments hold (see _DEPLOYED_BY_APPLICATION)."""

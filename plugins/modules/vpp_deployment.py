@@ -116,6 +116,7 @@ options:
   reclaim_removed:
     description:
       - Take back the licenses of members removed from an install deployment (they become V(reclaimed)).
+      - A license another install deployment of the same application still needs is kept (V(untargeted)).
       - Without it they keep their license and are reported V(untargeted).
     type: bool
     default: false

@@ -232,6 +232,22 @@ def test_members_added_and_removed(runner, sim):
     assert apple_counts(sim, PAGES) == (4, 46, 50)
 
 
+def test_reclaiming_removed_members_spares_licenses_another_install_deployment_needs(runner, sim):
+    played(runner, [*setup_tasks(sim), deploy("carts", "pages-carts", "device", ["SN-H1", "SN-H2"]),
+                    deploy("lab", "pages-lab", "device", ["SN-H2", "SN-H3"])])  # fmt: skip
+    writes_before = len(posts(sim, "/assets/disassociate"))
+    # both devices leave the carts; SN-H2 is still in the lab collection
+    run = played(runner, [deploy("shrink", "pages-carts", "device", [], reclaim_removed=True)])
+    shrink = run.result("shrink")
+    assert shrink["reclaimed"] == ["SN-H1"] and shrink["untargeted"] == ["SN-H2"]
+    assert ("device", "SN-H2") in apple_holders(sim, PAGES) and ("device", "SN-H1") not in apple_holders(sim, PAGES)
+    assert member_states(runner, "pages-lab") == {"SN-H2": "licensed", "SN-H3": "licensed"}
+    assert len(posts(sim, "/assets/disassociate")) == writes_before + 1
+    again = played(runner, [deploy("again", "pages-carts", "device", [], reclaim_removed=True)])
+    assert again.result("again")["changed"] is False
+    assert len(posts(sim, "/assets/disassociate")) == writes_before + 1
+
+
 def test_a_run_interrupted_after_submitting_resumes_by_polling_the_stored_events(runner, sim):
     played(runner, setup_tasks(sim))
     sim.configure(hold_events=True)

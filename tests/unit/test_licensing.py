@@ -224,6 +224,21 @@ def test_removed_install_members_keep_their_license_unless_reclaimed():
     assert ids(reclaim["to_reclaim"]) == ["SN1"] and reclaim["untargeted"] == []
     assert reclaim["batches"]["disassociate"] == 1
 
+    # the next identical run: SN1 was reclaimed and keeps that record, SN9 was forgotten; nothing to do
+    stored["SN1"]["state"] = "reclaimed"
+    del stored["SN9"]
+    again = plan_deployment(devices("SN2"), stored, holders - {("device", "SN1")}, {}, APP,
+                            options(reclaim_removed=True), LIMITS)  # fmt: skip
+    assert not plan_writes(again) and again["forgotten"] == [] and again["to_reclaim"] == []
+
+
+def test_a_removed_member_another_install_deployment_still_serves_keeps_the_license():
+    stored = {sn: {"member_id": sn, "state": "licensed", "license_type": "device"} for sn in ("SN1", "SN2", "SN3")}
+    holders = {("device", "SN1"), ("device", "SN2"), ("device", "SN3")}
+    reclaiming = dict(options(reclaim_removed=True), served_elsewhere={("device", "SN1")})
+    plan = plan_deployment(devices("SN3"), stored, holders, {}, APP, reclaiming, LIMITS)
+    assert ids(plan["to_reclaim"]) == ["SN2"] and ids(plan["untargeted"]) == ["SN1"]
+
 
 def test_a_removed_device_whose_user_still_serves_another_device_keeps_the_license():
     stored = {"SN1": {"member_id": "SN1", "state": "licensed", "license_type": "user", "device_user": "u-1"}}

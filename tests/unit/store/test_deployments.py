@@ -153,6 +153,24 @@ def test_deployed_count_counts_a_device_users_license_once(with_app):
     assert with_app.deployed_count(TOKEN, "1") == 1
 
 
+def test_targets_of_other_install_deployments(deployed):
+    deployed.upsert_deployment("pages-ipads", application="pages", collection_name="iPads", collection_type="device",
+                               action="install", purpose="required", license_type="user")  # fmt: skip
+    deployed.upsert_deployment("pages-leavers", application="pages", collection_name="Leavers",
+                               collection_type="user", action="uninstall", purpose="required")  # fmt: skip
+    deployed.upsert_members("pages-teachers", [
+        {"member_id": "u1", "license_type": "user", "state": "licensed"},
+        {"member_id": "u2", "license_type": "user", "state": "pending"},
+        {"member_id": "u3", "license_type": "user", "state": "failed"},
+    ])  # fmt: skip
+    deployed.upsert_members("pages-ipads", [{"member_id": "SN1", "device_user": "u7", "license_type": "user",
+                                             "state": "licensed"}])  # fmt: skip
+    deployed.upsert_members("pages-leavers", [{"member_id": "u9", "license_type": "user", "state": "reclaimed"}])
+    assert deployed.targets_of_other_installs("pages-ipads", "pages") == {("user", "u1"), ("user", "u2")}
+    assert deployed.targets_of_other_installs("pages-teachers", "pages") == {("user", "u7")}
+    assert deployed.targets_of_other_installs("pages-teachers", "keynote") == set()
+
+
 def test_events_are_persisted_pending_then_completed(deployed):
     event = deployed.record_event(TOKEN, "ev-1", "ASSOCIATE", deployment="pages-teachers",
                                   request={"assets": 1, "clientUserIds": 2})  # fmt: skip
