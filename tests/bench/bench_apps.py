@@ -16,20 +16,14 @@ median of 5), how many SQL statements it runs (must not grow with N), and real `
 
 from __future__ import annotations
 
-import argparse
-import base64
-import json
 import os
-import platform
-import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from benchlib import ROOT, content_token, importable_collection, machine, main_one_process_per_size, run_playbook
+
 REPORT = os.path.join(ROOT, "docs", "benchmarks", "apps.md")
 SIZES = (1_000, 10_000)
 TOKENS = 10
@@ -41,18 +35,6 @@ PLAYS = {
     "name filter": {"name": "app 12*"},
     "JMESPath query": {"query": "[?percent_used > `50`].{name: name, token: token, available: available}"},
 }
-
-
-def importable_collection(base):
-    """Make ``ansible_collections.mdm.vpp`` importable from this checkout (a symlink below ``base``)."""
-    os.makedirs(os.path.join(base, "ansible_collections", "mdm"))
-    os.symlink(ROOT, os.path.join(base, "ansible_collections", "mdm", "vpp"))
-    sys.path.insert(0, base)
-
-
-def content_token(index):
-    payload = {"token": "bench-%d" % index, "expDate": "2031-01-01T00:00:00Z", "orgName": "Bench"}
-    return base64.b64encode(json.dumps(payload).encode()).decode()
 
 
 def asset(index):
@@ -72,7 +54,7 @@ def populate(store, apps):
                         "version": "1.0"} for i in range(per_token))  # fmt: skip
     for number in range(TOKENS):
         token = "token-%02d" % number
-        store.upsert_token(token, parse_content_token(content_token(number)), token_type="business")
+        store.upsert_token(token, parse_content_token(content_token("bench-%d" % number)), token_type="business")
         store.replace_assets(token, [asset(i) for i in range(per_token)])
         for i in range(0, per_token, 10):
             application = "App %d (%s)" % (i, token)
@@ -112,17 +94,7 @@ def play_seconds(base, store_path, options):
     tasks = [{"mdm.vpp.vpp_app_info": options, "register": "listed"}] if options is not None else []
     copy = {"ansible.builtin.copy": {"content": count, "dest": os.path.join(base, "count")}}
     play = [{"hosts": "localhost", "gather_facts": False, "tasks": [*tasks, copy]}]
-    path = os.path.join(base, "play.json")
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(play, handle)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=base, VPP_STORE=store_path,
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="False",
-               ANSIBLE_HOME=os.path.join(base, "ansible-home"))  # fmt: skip
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               path]  # fmt: skip
-    started = time.perf_counter()
-    subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
+    seconds = run_playbook(base, os.path.join(base, "play.json"), play, {"VPP_STORE": store_path})
     with open(os.path.join(base, "count"), encoding="utf-8") as handle:
         return {"seconds": round(seconds, 2), "apps": int(handle.read())}
 
@@ -142,26 +114,6 @@ def run_one(apps):
     plays[BASELINE] = play_seconds(from_dir, store_path, None)
     subprocess.run(["rm", "-rf", from_dir], check=True)
     return dict(measured, apps=apps, populate_s=populated, plays=plays)
-
-
-def machine():
-    cpu = "unknown"
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return "%s, %d cores, Python %s, SQLite %s" % (
-        cpu,
-        os.cpu_count(),
-        platform.python_version(),
-        sqlite3.sqlite_version,
-    )
-
-
-def load():
-    with open("/proc/loadavg", encoding="ascii") as handle:
-        return " ".join(handle.read().split()[:3])
 
 
 def report(results, load_at_start):
@@ -208,23 +160,7 @@ def report(results, load_at_start):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    parser.add_argument("--apps", type=int, help="run one size in this process and print JSON")
-    options = parser.parse_args()
-    if options.apps:
-        json.dump(run_one(options.apps), sys.stdout)
-        sys.stdout.write("\n")
-        return
-    results, load_at_start = [], load()
-    for apps in SIZES:
-        output = subprocess.run([sys.executable, __file__, "--apps", str(apps)], check=True, capture_output=True,
-                                text=True).stdout  # fmt: skip
-        results.append(json.loads(output))
-        sys.stderr.write("%s\n" % output.strip())
-    os.makedirs(os.path.dirname(REPORT), exist_ok=True)
-    with open(REPORT, "w", encoding="utf-8") as handle:
-        handle.write(report(results, load_at_start))
-    sys.stderr.write("wrote %s\n" % REPORT)
+    main_one_process_per_size(__file__, __doc__, "apps", SIZES, run_one, report, REPORT)
 
 
 if __name__ == "__main__":

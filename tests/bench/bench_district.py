@@ -23,27 +23,32 @@ the same HTTP requests with a bare ``requests.Session`` and writing rows with ``
 from __future__ import annotations
 
 import argparse
-import base64
 import cProfile
 import json
 import math
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 
 import requests
+from benchlib import (
+    ROOT,
+    ServerProcess,
+    figures_from_child,
+    importable_collection,
+    load_average,
+    machine,
+    peak_rss_mb,
+    print_figures,
+    read_token,
+    run_playbook,
+    write_report,
+)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path[:0] = [HERE, ROOT]
-
-from bench_apps import importable_collection, load, machine  # noqa: E402  (sibling benchmark, reused)
-from bench_simulator import ServerProcess  # noqa: E402
-
-from tests.simulator.scenario import generated_scenario, write_scenario  # noqa: E402
+sys.path.insert(0, ROOT)  # for the simulator's scenario generator
+from tests.simulator.scenario import generated_scenario, write_scenario
 
 REPORT = os.path.join(ROOT, "docs", "BENCHMARKS.md")
 FIGURES = os.path.join(ROOT, "docs", "benchmarks", "district.json")  # the last run's raw figures (--render)
@@ -58,20 +63,6 @@ SCENARIOS = ("B1", "B2", "B3", "B4", "B5")
 
 
 # --- helpers shared by parent and children ------------------------------------------------------------------------
-
-
-def peak_rss_mb():
-    """This process's peak resident set size (``VmHWM``) in MB."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    raise RuntimeError("VmHWM not in /proc/self/status")
-
-
-def read_token(tokens_dir, location=LOCATION):
-    with open(os.path.join(tokens_dir, location + ".vpptoken"), encoding="ascii") as handle:
-        return handle.read().strip()
 
 
 def sim_hook(server, method, hook, body=None):
@@ -89,11 +80,8 @@ def api_requests(server, location=LOCATION):
 
 def run_child(arguments, profile=None):
     """Run this script as a measured child; returns the JSON it prints last."""
-    command = [sys.executable, os.path.abspath(__file__), "--child", json.dumps(arguments)]
-    if profile:
-        command += ["--profile", profile]
-    completed = subprocess.run(command, check=True, capture_output=True, text=True)
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    profiling = ["--profile", profile] if profile else []
+    return figures_from_child(os.path.abspath(__file__), "--child", json.dumps(arguments), *profiling)
 
 
 def start_simulator(workdir, name, scenario):
@@ -109,23 +97,18 @@ def one_location(assignments, users, assets, settings, rate):
     return scenario
 
 
-def content_token_stub(name):
-    payload = {"token": name, "expDate": "2031-01-01T00:00:00Z", "orgName": "Bench"}
-    return base64.b64encode(json.dumps(payload).encode()).decode()
-
-
 # --- children: the measured processes -----------------------------------------------------------------------------
 
 
 def child_sync(args):
     """One ``sync_tokens`` run of the engine (the code behind vpp_sync) over a store file; figures as JSON."""
-    importable_collection(tempfile.mkdtemp(prefix="vpp-bench-"))
+    importable_collection()
     from ansible_collections.mdm.vpp.plugins.module_utils.client import VPPClient
     from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
     from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
     from ansible_collections.mdm.vpp.plugins.module_utils.sync import SyncOptions, sync_tokens
 
-    token = read_token(args["tokens_dir"])
+    token = read_token(args["tokens_dir"], LOCATION)
     started = time.monotonic()
     with open_store(args["store"], STORE_KEY) as store:
         if store.get_token("bench") is None:
@@ -175,7 +158,7 @@ def child_floor(args):
     session = requests.Session()
     url = args["url"]
     config = session.get(url + "/service/config", timeout=120).json()
-    session.headers["Authorization"] = "Bearer " + read_token(args["tokens_dir"])
+    session.headers["Authorization"] = "Bearer " + read_token(args["tokens_dir"], LOCATION)
     session.get(url + "/client/config", timeout=120).raise_for_status()
     conn = sqlite3.connect(args["store"], isolation_level=None)
     for statement in FLOOR_TABLES:
@@ -222,7 +205,7 @@ def child_main(arguments, profile):
         profiler.dump_stats(profile)
     else:
         result = work(arguments)
-    sys.stdout.write(json.dumps(result) + "\n")
+    print_figures(result)
 
 
 # --- parent: scenarios ----------------------------------------------------------------------------------------------
@@ -239,7 +222,7 @@ def floor_child(server, store):
 
 def warm_up(server):
     """Page 0 of each listing once, so the simulator's page snapshots exist before either run is timed."""
-    headers = {"Authorization": "Bearer " + read_token(server.tokens_dir)}
+    headers = {"Authorization": "Bearer " + read_token(server.tokens_dir, LOCATION)}
     for kind in ("assets", "assignments", "users"):
         requests.get(server.url + "/" + kind, headers=headers, timeout=600).raise_for_status()
     sim_hook(server, "DELETE", "request_log")
@@ -294,7 +277,7 @@ def bench_rate_limited(workdir, assignments, users, assets):
 
 def change_one_percent(server, assignments):
     """Buy licenses and assign 1% of ``assignments`` as new device assignments (one associate call per 1,000)."""
-    headers = {"Authorization": "Bearer " + read_token(server.tokens_dir)}
+    headers = {"Authorization": "Bearer " + read_token(server.tokens_dir, LOCATION)}
     apps = [str(6000000000 + index) for index in range(200) if index % 10 != 9][:20]  # every 10th asset is a book
     wanted = assignments // 100
     per_app = wanted // len(apps)
@@ -351,18 +334,7 @@ def run_play(base, name, tasks, env):
             "tasks": tasks + [{"ansible.builtin.copy": {"content": "{{ measured | to_json }}", "dest": output}}],
         }
     ]
-    path = os.path.join(base, name + ".yml")
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(play, handle)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=base, ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_HOME=os.path.join(base, "ansible-home"), **env)  # fmt: skip
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               path]  # fmt: skip
-    started = time.monotonic()
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    seconds = time.monotonic() - started
-    if completed.returncode != 0:
-        raise RuntimeError("ansible-playbook %s failed:\n%s" % (name, completed.stdout[-4000:]))
+    seconds = run_playbook(base, os.path.join(base, name + ".yml"), play, env)
     with open(output, encoding="utf-8") as handle:
         return round(seconds, 1), json.load(handle)
 
@@ -765,10 +737,10 @@ def main(argv=None):
         return 0
     if args.render:
         with open(FIGURES, encoding="utf-8") as handle:
-            write_report(json.load(handle))
+            write_district_report(json.load(handle))
         return 0
     figures = {
-        "load_at_start": load(),
+        "load_at_start": load_average(),
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": "python tests/bench/bench_district.py" + (" " + " ".join(argv) if argv else ""),
     }
@@ -787,19 +759,18 @@ def main(argv=None):
             started = time.monotonic()
             figures[name] = steps[name]()
             sys.stderr.write("%s (%.0f s): %s\n" % (name, time.monotonic() - started, json.dumps(figures[name])))
-    figures["load_at_end"] = load()
+    figures["load_at_end"] = load_average()
     if args.no_write:
         print(json.dumps(figures, indent=1))
         return 0
     with open(FIGURES, "w", encoding="utf-8") as handle:
         json.dump(figures, handle, indent=1)
-    write_report(figures)
+    write_district_report(figures)
     return 0
 
 
-def write_report(figures):
-    with open(REPORT, "w", encoding="utf-8") as handle:
-        handle.write(report(figures))
+def write_district_report(figures):
+    write_report(REPORT, report(figures))
     sys.stderr.write("wrote %s\n" % REPORT)
 
 

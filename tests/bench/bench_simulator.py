@@ -21,50 +21,16 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 
 import requests
 import yaml
+from benchlib import ROOT, ServerProcess, write_report
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REPORT = os.path.join(ROOT, "docs", "benchmarks", "simulator.md")
 PAGE_SIZE = 1000
-
-
-class ServerProcess:
-    """``python -m tests.simulator`` in a child process; URL and tokens read from its first output lines."""
-
-    def __init__(self, scenario_path, tokens_dir):
-        started = time.monotonic()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.simulator", "--scenario", scenario_path, "--tokens-dir", tokens_dir],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self.url = self.process.stdout.readline().strip().split("=", 1)[1]
-        self.process.stdout.readline()
-        self.startup_seconds = time.monotonic() - started
-        self.tokens_dir = tokens_dir
-
-    def token(self, location):
-        with open(os.path.join(self.tokens_dir, location + ".vpptoken"), encoding="ascii") as handle:
-            return handle.read()
-
-    def memory_mb(self, field):
-        with open("/proc/%d/status" % self.process.pid, encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024.0
-        raise RuntimeError("%s not in /proc status" % field)
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
 
 
 def write_scenario(directory, scenario):
@@ -187,11 +153,8 @@ def main():
         throughput = measure_throughput(directory, args.requests)
         scale = measure_scale(directory, args.assignments, args.users, args.assets)
     text = report(args, throughput, scale)
-    if args.no_write:
-        sys.stdout.write(text)
-        return
-    with open(REPORT, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    if not args.no_write:
+        write_report(REPORT, text)
     sys.stdout.write(text)
 
 

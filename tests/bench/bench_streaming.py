@@ -25,35 +25,27 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchlib import (
+    ROOT,
+    cpu_model,
+    figures_from_child,
+    importable_collection,
+    peak_rss_mb,
+    print_figures,
+    write_report,
+)
+
 LOCATION = "loc-00000"
 PAGE_SIZE = 1000
 ROWS_PER_WRITE = 1000
 RSS_TARGET_MB = 300
 
 
-def collection_importable():
-    """Make ``ansible_collections.mdm.vpp`` importable from this checkout (a symlink tree in a temp dir)."""
-    base = tempfile.mkdtemp(prefix="mdm-vpp-bench-")
-    os.makedirs(os.path.join(base, "ansible_collections", "mdm"))
-    os.symlink(ROOT, os.path.join(base, "ansible_collections", "mdm", "vpp"))
-    return base
-
-
-def peak_rss_mb():
-    """This process's peak resident set size (VmHWM) in MB."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    raise RuntimeError("VmHWM not found in /proc/self/status")
-
-
 # --- child: the measured process ------------------------------------------------------------------------------------
 
 
 def run_child(url, token_file, store_dir):
-    sys.path.insert(0, collection_importable())
+    importable_collection()
     from ansible_collections.mdm.vpp.plugins.module_utils.client import VPPClient
     from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
     from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
@@ -82,7 +74,7 @@ def run_child(url, token_file, store_dir):
     stored = store.count_assignments("bench")
     store.close()
     client.close()
-    print(json.dumps({
+    print_figures({
         "records": records,
         "stored": stored,
         "seconds": round(seconds, 2),
@@ -90,7 +82,7 @@ def run_child(url, token_file, store_dir):
         "pages": listing.pages_fetched,
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "rss_before_mb": round(rss_before, 1),
-    }))  # fmt: skip
+    })  # fmt: skip
 
 
 # --- parent: scenario, simulator, report ----------------------------------------------------------------------------
@@ -151,32 +143,21 @@ def measure(size, rate):
         process, url, token_file = start_simulator(size, workdir, rate)
         setup = time.monotonic() - setup_started
         try:
-            child = subprocess.run(
-                [sys.executable, os.path.abspath(__file__), "--child", url, token_file, workdir],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
+            result = figures_from_child(os.path.abspath(__file__), "--child", url, token_file, workdir)
         finally:
             process.terminate()
             process.wait(timeout=30)
-        result = json.loads(child.stdout.strip().splitlines()[-1])
         result.update(size=size, simulator_start_seconds=round(setup, 1))
         return result
 
 
 def machine():
-    cpus = os.cpu_count()
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
-            model = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    """The ``Machine:`` line of this report: RAM and kernel instead of SQLite (see ``benchlib.machine``)."""
     with open("/proc/meminfo", encoding="ascii") as info:
         memory_gb = int(info.readline().split()[1]) / 1024.0 / 1024.0
+    model = cpu_model() or "unknown CPU"
     return "%s, %d cores, %.1f GB RAM, Linux %s, Python %s" % (
-        model, cpus, memory_gb, platform.release(), platform.python_version())  # fmt: skip
+        model, os.cpu_count(), memory_gb, platform.release(), platform.python_version())  # fmt: skip
 
 
 def report(results, rate, command):
@@ -240,8 +221,7 @@ def main(argv=None):
     if args.no_write:
         print(text)
     else:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_report(args.output, text)
         print("wrote %s" % args.output)
     return 0 if max(result["peak_rss_mb"] for result in results) < RSS_TARGET_MB else 1
 
