@@ -370,6 +370,7 @@ def _register(module, name, content_token, now):
     if actions and not module.check_mode:
         try:
             with store.transaction():  # a refused claim rolls the store back: nothing half-registered
+                _check_again_before_writing(store, name, row, reported["uid"])
                 stored = store.upsert_token(name, secret_to_store, **changes)
                 if claim:
                     client.set_client_config(mdm_info=manager_identity(store.manager_id))
@@ -401,6 +402,14 @@ def _check_before_asking_apple(store, name, row, content_token, now):
     if row is None:
         check_token_limit(name, store.count_tokens())
     return content_token is not None and (row is None or content_token.fingerprint != row["fingerprint"])
+
+
+def _check_again_before_writing(store, name, row, uid):
+    """The store-wide checks once more, under the store's write lock: the token lock only serialises jobs on this
+    name, so another job may have registered a token meanwhile (the 3,000th, or one of the same location)."""
+    if row is None:
+        check_token_limit(name, store.count_tokens())
+    check_unique_location(name, uid, store.find_token_by_uid(uid))
 
 
 def _ask_apple(module, name, row, content_token, new_secret):

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
 from ansible_collections.mdm.vpp.plugins.module_utils.tokens import MAX_TOKENS
+from tests.integration.reliability_helpers import BackgroundPlay
 from tests.integration.token_helpers import (
     OTHER_MANAGER,
     assert_no_secret,
@@ -160,6 +161,21 @@ def test_a_second_token_of_a_registered_location_is_a_duplicate(ansible, simulat
     assert run.rc != 0
     assert "duplicate location: already registered as 'hq'" in run.result("register copy")["msg"]
     assert stored_tokens(ansible) == before
+
+
+def test_two_jobs_registering_one_location_under_two_names_at_once_store_it_once(ansible, simulator):
+    # Each answer takes 2 s: both jobs have read the location's uid, and passed the duplicate check, before
+    # either has committed its token (its claim call to Apple runs inside the write transaction).
+    simulator.configure(latency_ms=2000)
+    tokens = {"hq-a": simulator.tokens[HQ], "hq-b": simulator.issue_token(HQ)}
+    plays = [BackgroundPlay(ansible, [token_task(name, "register", token=token)], name)
+             for name, token in tokens.items()]  # fmt: skip
+    runs = [play.finish() for play in plays]
+    assert sorted(run.rc != 0 for run in runs) == [False, True], [run.stdout for run in runs]
+    [failed] = [run for run in runs if run.rc != 0]
+    assert "duplicate location: already registered as" in failed.result("register")["msg"]
+    assert [row["uid"] for row in stored_tokens(ansible)] == [HQ_UID]
+    assert len(posts(simulator)) == 1  # only the winner claimed the location
 
 
 def test_the_3001st_token_is_refused_and_nothing_changes(ansible, simulator):
