@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
@@ -37,9 +36,12 @@ from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
     VPPError,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.tokens import (
+    DEFAULT_PARALLEL,
     STORED_STATUS_OK,
     changed_fields,
+    check_parallel,
     expiry_warning,
+    for_each_token,
     parse_timestamp,
     refusal_status,
     reported_fields,
@@ -49,7 +51,6 @@ from ansible_collections.mdm.vpp.plugins.module_utils.tokens import (
 MODES = ("full", "incremental", "auto")
 DEFAULT_MODE = "full"  # a manual sync is always full
 DEFAULT_FULL_SYNC_INTERVAL_DAYS = 7
-DEFAULT_PARALLEL = 4
 UNLIMITED_TOTAL_COUNT = 2147483647  # Apple's totalCount of an unlimited (free) asset
 
 REASON_REQUESTED = "requested"
@@ -488,8 +489,7 @@ def validate_options(mode, full_sync_interval_days, parallel):
         raise ConfigurationError("mode must be one of %s, got %r" % (", ".join(MODES), mode))
     if full_sync_interval_days < 0:
         raise ConfigurationError("full_sync_interval_days must be 0 or more, got %d" % full_sync_interval_days)
-    if parallel < 1:
-        raise ConfigurationError("parallel must be at least 1, got %d" % parallel)
+    check_parallel(parallel)
 
 
 def sync_tokens(store, names, client_factory, options, parallel=DEFAULT_PARALLEL, now=None):
@@ -505,11 +505,7 @@ def sync_tokens(store, names, client_factory, options, parallel=DEFAULT_PARALLEL
     def sync_one(name):
         return TokenSync(store, name, client_factory, options, now=now).run()
 
-    if len(names) <= 1 or parallel <= 1:
-        results = [sync_one(name) for name in names]
-    else:
-        with ThreadPoolExecutor(max_workers=min(parallel, len(names)), thread_name_prefix="vpp-sync") as pool:
-            results = list(pool.map(sync_one, names))
+    results = for_each_token(sync_one, names, parallel, thread_name="vpp-sync")
     return {
         "changed": any(result["changed"] for result in results),
         "run_id": options.run_id,

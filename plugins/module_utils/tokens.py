@@ -13,6 +13,7 @@ store: results name a token by its fingerprint.
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
@@ -29,6 +30,8 @@ from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_conten
 
 # Apple: a device-management service may hold at most 3,000 location tokens.
 MAX_TOKENS = 3000
+# Tokens that talk to Apple at once (vpp_sync, vpp_token_info check): each keeps under its own rate limit.
+DEFAULT_PARALLEL = 4
 MANAGER_NAME = "mdm.vpp"
 COLLECTION_VERSION = "0.1.0"  # galaxy.yml; written into mdmInfo.metadata when claiming a location
 DEFAULT_EXPIRY_WARNING_DAYS = 30
@@ -334,20 +337,40 @@ def ensure_token(module, now=None):
         return _register(module, name, read_content_token(params), now)
 
 
+def check_parallel(parallel):
+    if parallel < 1:
+        raise ConfigurationError(
+            "parallel must be at least 1, got %d" % parallel, hint="the default is %d" % DEFAULT_PARALLEL
+        )
+
+
+def for_each_token(function, items, parallel=DEFAULT_PARALLEL, thread_name="vpp-token"):
+    """``[function(item) for item in items]`` in that order, up to ``parallel`` calls at once (in threads)."""
+    items = list(items)
+    if len(items) <= 1 or parallel <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(parallel, len(items)), thread_name_prefix=thread_name) as pool:
+        return list(pool.map(function, items))
+
+
 def list_tokens(module, now=None):
     """``vpp_token_info``: the facts of every token (or of ``names``), optionally checked live at Apple."""
     now = now or utc_now()
     params = module.params
+    check_parallel(params["parallel"])
     warning_days = params["expiry_warning_days"]
-    tokens = []
-    for row in module.store.list_tokens(params["names"]):
-        facts = token_facts(row, now, warning_days)
-        if params["check"]:
-            facts.update(_live_check(module, row, facts, now))
+    rows = module.store.list_tokens(params["names"])
+    tokens = [token_facts(row, now, warning_days) for row in rows]
+    if params["check"]:
+        checked = for_each_token(
+            lambda pair: _live_check(module, pair[0], pair[1], now), zip(rows, tokens, strict=True), params["parallel"]
+        )
+        for facts, live in zip(tokens, checked, strict=True):
+            facts.update(live)
+    for facts in tokens:
         warning = expiry_warning(facts)
         if warning:
             module.warn(warning)
-        tokens.append(facts)
     return {"changed": False, "tokens": tokens}
 
 

@@ -36,6 +36,12 @@ options:
       - Warn, and report status V(expiring), when a token expires within this many days.
     type: int
     default: 30
+  parallel:
+    description:
+      - With O(check=true), how many tokens are checked at Apple at once (3,000 tokens one after the other
+        would take 3,000 round trips).
+    type: int
+    default: 4
 extends_documentation_fragment:
   - mdm.vpp.vpp
   - mdm.vpp.vpp.check_mode_read_only
@@ -147,12 +153,17 @@ tokens:
 """
 
 from ansible_collections.mdm.vpp.plugins.module_utils.module import VPPModule
-from ansible_collections.mdm.vpp.plugins.module_utils.tokens import DEFAULT_EXPIRY_WARNING_DAYS, list_tokens
+from ansible_collections.mdm.vpp.plugins.module_utils.tokens import (
+    DEFAULT_EXPIRY_WARNING_DAYS,
+    DEFAULT_PARALLEL,
+    list_tokens,
+)
 
 ARGUMENT_SPEC = {
     "names": {"type": "list", "elements": "str"},
     "check": {"type": "bool", "default": False},
     "expiry_warning_days": {"type": "int", "default": DEFAULT_EXPIRY_WARNING_DAYS},
+    "parallel": {"type": "int", "default": DEFAULT_PARALLEL},
 }
 
 

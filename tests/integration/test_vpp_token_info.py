@@ -88,3 +88,21 @@ def test_check_of_healthy_tokens_reports_no_error(registered, simulator):
     (hq,) = run.result("live")["tokens"]
     assert (hq["status"], hq["claimed"], hq["check_error"]) == ("valid", True, None)
     assert apple_calls(simulator) == [("GET", "/mdm/v2/client/config")]
+
+
+def test_tokens_are_checked_side_by_side_and_reported_in_name_order(registered, simulator):
+    simulator.configure(latency_ms=500)
+    run = registered.play([info_task("live", check=True)])
+    assert run.rc == 0, run.stdout
+    assert [token["name"] for token in run.result("live")["tokens"]] == ["hq", "school"]
+    arrivals = [e["time"] for e in simulator.request_log() if e["path"] == "/mdm/v2/client/config"]
+    assert len(arrivals) == 2 and max(arrivals) - min(arrivals) < 0.5  # both asked before either was answered
+
+    one_at_a_time = registered.play([info_task("serial", check=True, parallel=1)])
+    assert [token["check_error"] for token in one_at_a_time.result("serial")["tokens"]] == [None, None]
+
+
+def test_parallel_below_one_is_refused(registered, simulator):
+    run = registered.play([dict(info_task("bad", check=True, parallel=0), ignore_errors=True)])
+    assert "parallel must be at least 1, got 0" in run.result("bad")["msg"]
+    assert apple_calls(simulator) == []
