@@ -1797,11 +1797,13 @@ class _Snapshot:
 
     def abort(self):
         """Drop the staged rows; the live data was never touched."""
-        self._drop_staging()
+        # best effort: the error that made the sync abort is the one to report (and the table dies with the
+        # connection anyway)
+        with contextlib.suppress(StoreError):
+            self._drop_staging()
 
     def _drop_staging(self):
-        with self._store._translated_errors(), contextlib.suppress(*self._store._dialect.errors):
-            self._store._execute("DROP TABLE IF EXISTS " + self.staging_table)
+        self._store._execute("DROP TABLE IF EXISTS " + self.staging_table)
 
     def _token_has_rows(self, table):
         return self._store._scalar("SELECT 1 FROM %s WHERE token_id = ? LIMIT 1" % table, (self._token_id,)) is not None
