@@ -19,11 +19,11 @@ import math
 import re
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.mdm.vpp.plugins.module_utils.store import ACTIVE_USER_STATUSES
 
 COLLECTION_TYPES = ("user", "device")
 ACTIONS = ("install", "uninstall")
 PURPOSES = ("required", "available")
-ACTIVE_USER_STATUSES = ("Registered", "Associated")
 BOOK = "Book"
 
 # Members of each collection type: the column that identifies a member first, then the optional ones.

@@ -94,6 +94,8 @@ ASSET_FIELDS = (
 COUNT_FIELDS = ("total_count", "assigned_count", "available_count", "retired_count")
 METADATA_FIELDS = ("name", "bundle_id", "version", "icon_url", "platforms", "kind")
 USER_FIELDS = ("email", "status", "invite_code", "id_hash")
+# Apple's statuses of a user who can hold licenses (the others are retired records of the same clientUserId).
+ACTIVE_USER_STATUSES = ("Registered", "Associated")
 MEMBER_FIELDS = ("device_user", "license_type", "state", "error_number", "error_message", "event_id")
 APPLICATION_FIELDS = ("description", "categories")
 DEPLOYMENT_FIELDS = ("collection_name", "collection_type", "action", "purpose", "license_type", "options")
@@ -356,7 +358,7 @@ def _assignment_key(row):
 
 def _is_active(user_values):
     """Whether staged user values (``_user_values``) are those of an active user."""
-    return user_values[1 + USER_FIELDS.index("status")] in ("Registered", "Associated")
+    return user_values[1 + USER_FIELDS.index("status")] in ACTIVE_USER_STATUSES
 
 
 def _user_values(row):
@@ -1809,7 +1811,7 @@ class _Snapshot:
         return self._store._scalar("SELECT 1 FROM %s WHERE token_id = ? LIMIT 1" % table, (self._token_id,)) is not None
 
     def _finish_common(self, version_column, version_id):
-        self._store._execute("DROP TABLE " + self.staging_table)
+        self._drop_staging()
         if version_id is not None:
             self._store._execute("UPDATE tokens SET %s = ? WHERE id = ?" % version_column, (version_id, self._token_id))
 
@@ -1895,6 +1897,9 @@ class AssignmentSnapshot(_Snapshot):
         return {"added": added, "removed": removed}
 
 
+_ACTIVE_USER_STATUSES_SQL = "(%s)" % ", ".join("'%s'" % status for status in ACTIVE_USER_STATUSES)
+
+
 class UserSnapshot(_Snapshot):
     """Sync of a token's users: rows are dicts with client_user_id and any of ``USER_FIELDS``."""
 
@@ -1905,9 +1910,13 @@ class UserSnapshot(_Snapshot):
     # across batches and in _insert_batch() within one (one statement may not update the same row twice).
     insert_staging_sql = (
         "INSERT INTO staged_users (client_user_id, %s) VALUES %%s ON CONFLICT (client_user_id) "
-        "DO UPDATE SET %s WHERE excluded.status IN ('Registered', 'Associated') "
-        "OR COALESCE(staged_users.status, '') NOT IN ('Registered', 'Associated')"
-        % (", ".join(USER_FIELDS), ", ".join("%s = excluded.%s" % (name, name) for name in USER_FIELDS))
+        "DO UPDATE SET %s WHERE excluded.status IN %s OR COALESCE(staged_users.status, '') NOT IN %s"
+        % (
+            ", ".join(USER_FIELDS),
+            ", ".join("%s = excluded.%s" % (name, name) for name in USER_FIELDS),
+            _ACTIVE_USER_STATUSES_SQL,
+            _ACTIVE_USER_STATUSES_SQL,
+        )
     )
 
     def _staging_values(self, row):
