@@ -7,7 +7,6 @@ and clear connection errors that never show the DSN's password. Collected only w
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import LockTimeoutError, StoreError, StoreKeyError
 from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
 from tests.unit.store import test_processes
-from tests.unit.store.test_processes import TOKEN, holder
+from tests.unit.store.test_processes import TOKEN, describe_from_processes, holder
 
 WORKER = str(Path(__file__).with_name("store_worker.py"))
 # the second-process fixtures of the contract tests
@@ -69,17 +68,7 @@ def test_writers_take_turns_and_a_waiting_one_gives_up_after_the_busy_timeout(re
 
 
 def test_processes_creating_one_new_store_at_once_share_one_identity(store_location, store_key, child_env):
-    env = dict(child_env, VPP_STORE_KEY=store_key)
-    processes = [
-        subprocess.Popen([sys.executable, WORKER, "describe", store_location, "-"], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-        for _round in range(4)
-    ]  # fmt: skip
-    outcomes = []
-    for process in processes:
-        output, errors = process.communicate(timeout=120)
-        assert process.returncode == 0, errors
-        outcomes.append(json.loads(output))
+    outcomes = describe_from_processes(store_location, dict(child_env, VPP_STORE_KEY=store_key))
     assert len({outcome["manager_id"] for outcome in outcomes}) == 1
     assert not any(outcome["key_generated"] for outcome in outcomes)  # no key file for a shared store
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
@@ -22,6 +23,21 @@ WORKER = str(Path(__file__).with_name("store_worker.py"))
 TOKEN = "school"
 PREVIOUS_ASSIGNMENTS = 100
 PREVIOUS_MEMBERS = 10
+
+
+def describe_from_processes(location, env, count=4):
+    """Open the store at ``location`` from ``count`` processes at once; what each one found (manager id, key...)."""
+    processes = [
+        subprocess.Popen([sys.executable, WORKER, "describe", location, "-"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for _round in range(count)
+    ]  # fmt: skip
+    outcomes = []
+    for process in processes:
+        output, errors = process.communicate(timeout=120)
+        assert process.returncode == 0, errors
+        outcomes.append(json.loads(output))
+    return outcomes
 
 
 class Worker:

@@ -5,18 +5,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 import pytest
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import StoreError, StoreKeyError
 from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
+from tests.unit.store.test_processes import describe_from_processes
 
 
 @pytest.fixture
@@ -62,17 +61,7 @@ def test_a_key_file_is_generated_beside_the_database_and_reused(db_path, content
 
 
 def test_processes_creating_one_new_store_at_once_share_one_key_and_identity(db_path, child_env):
-    worker = str(Path(__file__).with_name("store_worker.py"))
-    processes = [
-        subprocess.Popen([sys.executable, worker, "describe", db_path, "-"], env=child_env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-        for _round in range(4)
-    ]  # fmt: skip
-    outcomes = []
-    for process in processes:
-        output, errors = process.communicate(timeout=120)
-        assert process.returncode == 0, errors
-        outcomes.append(json.loads(output))
+    outcomes = describe_from_processes(db_path, child_env)
     assert len({outcome["manager_id"] for outcome in outcomes}) == 1
     assert sum(outcome["key_generated"] for outcome in outcomes) == 1
     with open_store(db_path) as store:
