@@ -34,6 +34,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
     TakeoverError,
     error_for,
 )
+from ansible_collections.mdm.vpp.plugins.module_utils.submission import OnSubmit, submit_batches
 
 try:
     import requests
@@ -765,15 +766,18 @@ class VPPClient:
 
     # --- writers ---
 
-    def associate(self, assets, client_user_ids=(), serial_numbers=(), on_submit=None):
-        """Assign assets to users and/or devices; returns the submitted batches (one event each)."""
-        batches = self._asset_batches(assets, client_user_ids, serial_numbers)
-        return self._submit("ASSOCIATE", "associateAssets", batches, on_submit)
+    def associate(self, assets, client_user_ids=(), serial_numbers=(), on_submit=None, hooks=None):
+        """Assign assets to users and/or devices; returns the submitted batches (one event each).
 
-    def disassociate(self, assets, client_user_ids=(), serial_numbers=(), on_submit=None):
+        With ``hooks`` (``submission.Hooks``) users Apple refuses synchronously are split out of their batch.
+        """
+        batches = self._asset_batches(assets, client_user_ids, serial_numbers)
+        return self._submit("ASSOCIATE", "associateAssets", batches, on_submit, hooks)
+
+    def disassociate(self, assets, client_user_ids=(), serial_numbers=(), on_submit=None, hooks=None):
         """Take assets back from users and/or devices; returns the submitted batches."""
         batches = self._asset_batches(assets, client_user_ids, serial_numbers)
-        return self._submit("DISASSOCIATE", "disassociateAssets", batches, on_submit)
+        return self._submit("DISASSOCIATE", "disassociateAssets", batches, on_submit, hooks)
 
     def _asset_batches(self, assets, client_user_ids, serial_numbers):
         """Associate/disassociate requests cut to the current service limits."""
@@ -811,29 +815,16 @@ class VPPClient:
         batches = plan_user_batches(client_user_ids, self.limits["maxUsers"])
         return self._submit("RETIRE", "retireUsers", batches, on_submit)
 
-    def _submit(self, event_type, endpoint, batches, on_submit):
-        submitted = []
-        for batch in batches:
-            try:
-                payload = self.request("POST", endpoint, body=_request_body(batch))
-                if not payload.get("eventId"):
-                    raise AppleError("POST %s: Apple returned no eventId" % ENDPOINTS[endpoint])
-            except AppleError as err:
-                # earlier batches are queued at Apple: say which, so the caller can still wait for them
-                err.details.setdefault("submitted_event_ids", [item["event_id"] for item in submitted])
-                raise
-            record = {
-                "event_id": payload["eventId"],
-                "type": event_type,
-                "assets": batch.get("assets", []),
-                "client_user_ids": batch.get("client_user_ids", []),
-                "serial_numbers": batch.get("serial_numbers", []),
-                "users": batch.get("users", []),
-            }
-            if on_submit is not None:
-                on_submit(record)
-            submitted.append(record)
-        return submitted
+    def _submit(self, event_type, endpoint, batches, on_submit=None, hooks=None):
+        """Send the batches (see ``submission.submit_batches``); ``hooks`` wins over a bare ``on_submit``."""
+
+        def send(batch):
+            payload = self.request("POST", endpoint, body=_request_body(batch))
+            if not payload.get("eventId"):
+                raise AppleError("POST %s: Apple returned no eventId" % ENDPOINTS[endpoint])
+            return payload["eventId"]
+
+        return submit_batches(send, event_type, batches, hooks or OnSubmit(on_submit))
 
     # --- events ---
 
@@ -966,6 +957,7 @@ def _interpret(response, label):
         return payload
     message = payload.get("errorMessage") if isinstance(payload, dict) else None
     error = _apple_error(label, error_number, message or response.reason, status)
+    error.error_info = payload.get("errorInfo") if isinstance(payload, dict) else None  # who Apple refused
     if status == 429 or status >= 500 or error_number in RETRYABLE_ERROR_NUMBERS:
         raise _Transient(error, parse_retry_after(response.headers.get("Retry-After")))
     raise error

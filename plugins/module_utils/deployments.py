@@ -31,6 +31,14 @@ from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
     InvalidVersionError,
     NotEnoughLicensesError,
 )
+from ansible_collections.mdm.vpp.plugins.module_utils.intents import (
+    EVENT_TYPE_ASSOCIATE,
+    EVENT_TYPE_CREATE,
+    EVENT_TYPE_DISASSOCIATE,
+    DeploymentHooks,
+    apple_holder,
+    holder_changes,
+)
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     ACTIVE_USER_STATUSES,
     NOT_ENOUGH_LICENSES,
@@ -48,14 +56,12 @@ from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     target_of,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.sync import asset_row, user_row
+from ansible_collections.mdm.vpp.plugins.module_utils.tokens import changed_fields, refusal_status
 
 # Modules poll Apple's events from half a second, doubling up to 30 s (Apple: at least 30 s apart while PENDING).
 EVENT_POLL_INITIAL = 0.5
 EVENT_POLL_MAX = 30.0
 DEFAULT_WAIT_TIMEOUT = 600
-EVENT_TYPE_ASSOCIATE = "ASSOCIATE"
-EVENT_TYPE_DISASSOCIATE = "DISASSOCIATE"
-EVENT_TYPE_CREATE = "CREATE"
 DEPLOYMENT_FIELDS = ("application", "token", "adam_id", "pricing_param", "action", "purpose", "license_type")
 
 
@@ -152,16 +158,6 @@ def member_changes(plan, stored, members):
     return rows
 
 
-def event_request(record):
-    """What the store keeps of a submitted batch: enough to map Apple's outcome back to members on resume."""
-    return {
-        "assets": record.get("assets") or [],
-        "client_user_ids": list(record.get("client_user_ids") or [])
-        or [user["clientUserId"] for user in record.get("users") or ()],
-        "serial_numbers": list(record.get("serial_numbers") or []),
-    }
-
-
 def batch_from_event(event):
     """A stored event as the batch ``client.wait_for_events`` maps outcomes with."""
     request = event.get("request") or {}
@@ -209,8 +205,9 @@ class DeploymentRun:
         self.changed = False
         self.application_created = False
         self.users = {}
-        self.outcome = {"licensed": [], "reclaimed": [], "failed_members": [], "registered_users": [],
-                        "pending_event_ids": []}  # fmt: skip
+        self.outcome = {"licensed": [], "reclaimed": [], "registered_users": [], "pending_event_ids": []}
+        self.failed = {}  # member id -> {member_id, error_number, error_message}: one entry per member
+        self.holder_changes = (set(), set())  # targets an unanswered intent gave or took back (intents.py)
 
     # -- resolving what the task means --
 
@@ -253,7 +250,24 @@ class DeploymentRun:
             license_type_for(self.collection["type"], synced["device_assignable"], synced["product_type"])
         lock = contextlib.nullcontext() if self.check_mode else self.store.token_lock(identity["token"])
         with lock:
-            return self._run_locked()
+            try:
+                return self._run_locked()
+            except AppleError as err:
+                self._remember_refusal(err)
+                raise
+
+    def _remember_refusal(self, err):
+        """An Apple refusal that concerns the token (revoked, expired...) is stored, and names the deployment."""
+        prefix = "deployment %r: " % self.name
+        if not err.msg.startswith(prefix):
+            err.msg = prefix + err.msg
+            err.args = (err.msg,)
+        status = refusal_status(err)
+        if status is not None and not self.check_mode:
+            token = self.identity["token"]
+            changes = changed_fields(self.store.get_token(token), {"status": status})
+            if changes:
+                self.store.upsert_token(token, **changes)
 
     def _default_application_name(self):
         metadata = self.store.get_metadata(self.identity["adam_id"]) or {}
@@ -266,6 +280,8 @@ class DeploymentRun:
         self.before = deployment_view(self.existing, member_states(before_rows.values()))
         if self.existing is not None and not self.check_mode:
             self.resume()
+        if self.existing is not None:
+            self.reconcile_intents()
         asset = self.fresh_asset()
         license_type = license_type_for(self.collection["type"], asset["device_assignable"], asset["product_type"])
         stored = self._stored_rows()
@@ -329,7 +345,33 @@ class DeploymentRun:
     def _holders(self):
         identity = self.identity
         rows = self.store.iter_assignments(identity["token"], identity["adam_id"], identity["pricing_param"])
-        return {(row["target_kind"], row["target_id"]) for row in rows}
+        gained, lost = self.holder_changes
+        return ({(row["target_kind"], row["target_id"]) for row in rows} | gained) - lost
+
+    def reconcile_intents(self):
+        """Requests an earlier run sent without hearing Apple's answer: take what Apple did into the store.
+
+        One read of the app's assignments at Apple, only when such an intent exists (see intents.py). Check mode
+        reconciles in memory only.
+        """
+        intents = self.store.intents(self.name)
+        if not intents:
+            return
+        identity = self.identity
+        listing = self.client.assignments(adam_id=identity["adam_id"], pricing_param=identity["pricing_param"])
+        apple_holders = {apple_holder(record) for record in listing}
+        self.holder_changes = gained, lost = holder_changes(intents, apple_holders)
+        if self.check_mode:
+            return
+        asset = {"adam_id": identity["adam_id"], "pricing_param": identity["pricing_param"]}
+        with self.store.transaction():
+            self.store.record_assignments(identity["token"], [dict(asset, target_kind=kind, target_id=target_id)
+                                                              for kind, target_id in sorted(gained)])  # fmt: skip
+            self.store.remove_assignments(identity["token"], [dict(asset, target_kind=kind, target_id=target_id)
+                                                              for kind, target_id in sorted(lost)])  # fmt: skip
+            for intent in intents:
+                self.store.drop_intent(identity["token"], intent["event_id"])
+        self.changed = True
 
     def _known_users(self, license_type):
         if license_type != "user":
@@ -350,7 +392,8 @@ class DeploymentRun:
             if forgotten:
                 store.delete_members(self.name, forgotten)
         self.changed = self.changed or bool(changes or forgotten)
-        self.outcome["failed_members"].extend(entry for entry in plan["failed"])
+        for entry in plan["failed"]:
+            self.note_failure(entry["member_id"], entry["error_number"], entry["error_message"])
         to_license = plan["to_license"]
         if plan["to_register"]:
             refused = self.register_users(plan["to_register"])
@@ -384,23 +427,32 @@ class DeploymentRun:
             self.changed = True
 
     def _fail_members(self, entries, refused):
-        rows = []
+        by_error = {}
         for entry in entries:
-            error = refused.get(entry["target_id"])
-            if error is not None:
-                failure = dict(entry, error_number=error[0], error_message=error[1])
-                self.outcome["failed_members"].append(failure)
-                rows.append({"member_id": entry["member_id"], "state": "failed", "error_number": error[0],
-                             "error_message": error[1]})  # fmt: skip
+            if entry["target_id"] in refused:
+                by_error.setdefault(refused[entry["target_id"]], []).append(entry["member_id"])
+        for (error_number, error_message), member_ids in by_error.items():
+            self.fail_members(member_ids, error_number, error_message)
+
+    def note_failure(self, member_id, error_number, error_message):
+        """Report a member failed in this run (a later success in the same run takes it back)."""
+        self.failed[member_id] = {"member_id": member_id, "error_number": error_number, "error_message": error_message}
+
+    def fail_members(self, member_ids, error_number, error_message):
+        """Members Apple refused: failed in the store and in the result."""
+        rows = [{"member_id": member_id, "state": "failed", "error_number": error_number,
+                 "error_message": error_message} for member_id in member_ids]  # fmt: skip
         if rows:
             self.store.upsert_members(self.name, rows)
+        for member_id in member_ids:
+            self.note_failure(member_id, error_number, error_message)
 
     def register_users(self, users):
         """Register unknown users at Apple and wait (a license needs the user); 9716 "already exists" is fine.
 
         Returns ``{client_user_id: (error_number, error_message)}`` of the users Apple refused.
         """
-        batches = self.client.create_users(users, on_submit=self._recorder(EVENT_TYPE_CREATE, {}))
+        batches = self.client.create_users(users, on_submit=DeploymentHooks(self, EVENT_TYPE_CREATE, {}).accepted)
         self.changed = True
         results = self.wait(batches, self.params["wait_timeout"])
         refused = {}
@@ -449,29 +501,11 @@ class DeploymentRun:
         send = self.client.associate if event_type == EVENT_TYPE_ASSOCIATE else self.client.disassociate
         self.changed = True
         try:
-            return send(assets, users, serials, on_submit=self._recorder(event_type, by_target))
+            return send(assets, users, serials, hooks=DeploymentHooks(self, event_type, by_target))
         except AppleError as err:
             err.msg = "deployment %r: %s" % (self.name, err.msg)
             err.args = (err.msg,)
             raise
-
-    def _recorder(self, event_type, by_target):
-        """``on_submit`` for the client: the event and its members' pending state, in one transaction."""
-        token = self.identity["token"]
-
-        def record(batch):
-            targets = [("user", user_id) for user_id in batch.get("client_user_ids") or ()]
-            targets += [("device", serial) for serial in batch.get("serial_numbers") or ()]
-            pending = {"state": "pending", "event_id": batch["event_id"], "error_number": None, "error_message": None}
-            rows = [dict(pending, member_id=member_id) for target in targets for member_id in by_target.get(target, ())]
-            with self.store.transaction():
-                self.store.record_event(token, batch["event_id"], event_type, deployment=self.name,
-                                        request=event_request(batch))  # fmt: skip
-                if rows:
-                    self.store.upsert_members(self.name, rows)
-            self.outcome["pending_event_ids"].append(batch["event_id"])
-
-        return record
 
     # -- waiting and outcomes --
 
@@ -549,17 +583,12 @@ class DeploymentRun:
                     rows.append({"member_id": row["member_id"], "state": done_state, "error_number": None,
                                  "error_message": None})  # fmt: skip
                     self.outcome[done_state].append(row["member_id"])
+                    self.failed.pop(row["member_id"], None)
                 else:
                     rows.append({"member_id": row["member_id"], "state": "failed",
                                  "error_number": outcome["error_number"],
                                  "error_message": outcome["error_message"]})  # fmt: skip
-                    self.outcome["failed_members"].append(
-                        dict(
-                            member_view(row),
-                            error_number=outcome["error_number"],
-                            error_message=outcome["error_message"],
-                        )
-                    )
+                    self.note_failure(row["member_id"], outcome["error_number"], outcome["error_message"])
         # in bulk: one event may carry 1,000 devices, a deployment 100,000 (docs/BENCHMARKS.md, B5)
         if event_type == EVENT_TYPE_ASSOCIATE:
             store.record_assignments(identity["token"], assignments)
@@ -591,7 +620,7 @@ class DeploymentRun:
             "deployment": deployment_view(self.store.get_deployment(self.name), member_states(rows)),
             "licensed": self.outcome["licensed"],
             "reclaimed": self.outcome["reclaimed"],
-            "failed_members": self.outcome["failed_members"],
+            "failed_members": list(self.failed.values()),
             "pending_event_ids": list(self.outcome["pending_event_ids"]),
             "registered_users": self.outcome["registered_users"],
         }

@@ -56,6 +56,7 @@ TARGET_KINDS = ("user", "device")
 ACTIONS = ("install", "uninstall")
 MEMBER_STATES = ("pending", "licensed", "failed", "untargeted", "reclaimed")
 FINISHED_EVENT_STATES = ("COMPLETE", "FAILED")
+INTENT_STATUS = "SENDING"  # an event row recorded before its request was sent (see Store.record_intent)
 AUDIT_KINDS = (
     "assignment_added",
     "assignment_removed",
@@ -1640,6 +1641,33 @@ class Store:
                 values["deployment_id"] = self._deployment_id(deployment)
             self._insert("events", values)
         return self.get_event(token, event_id)
+
+    def record_intent(self, token, event_type, deployment=None, request=None):
+        """Persist what a write request is about to ask, *before* it is sent; returns the intent's id.
+
+        An intent is an event row with status ``SENDING`` and an id of our own (``intent-...``): a run killed while
+        Apple's answer was on its way leaves it, and the next run reconciles with Apple before planning.
+        """
+        intent_id = "intent-" + secrets.token_hex(16)
+        with self.transaction():
+            self._insert("events", {"token_id": self._token_id(token), "event_id": intent_id,
+                                    "event_type": event_type, "request": _encode("request", request or {}),
+                                    "status": INTENT_STATUS, "submitted_at": utc_now(),
+                                    **({"deployment_id": self._deployment_id(deployment)} if deployment else {})})  # fmt: skip
+        return intent_id
+
+    def drop_intent(self, token, intent_id):
+        """Forget an intent (its request was answered, or reconciled after a crash)."""
+        with self.transaction():
+            self._execute(
+                "DELETE FROM events WHERE token_id = ? AND event_id = ? AND status = ?",
+                (self._token_id(token), intent_id, INTENT_STATUS),
+            )
+
+    def intents(self, deployment):
+        """Intents of ``deployment`` left by a run that never heard Apple's answer, oldest first."""
+        return self._fetch_all(self._EVENT_SELECT + " WHERE e.status = ? AND d.name = ? ORDER BY e.id",
+                               (INTENT_STATUS, deployment))  # fmt: skip
 
     def update_event(self, token, event_id, status, result=None):
         """Set an event's status (PENDING, COMPLETE, FAILED) and result; finished ones get completed_at."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 from ansible_collections.mdm.vpp.plugins.module_utils.client import outcomes_for
 from ansible_collections.mdm.vpp.plugins.module_utils.deployments import (
     batch_from_event,
-    event_request,
     member_changes,
     predicted_rows,
 )
+from ansible_collections.mdm.vpp.plugins.module_utils.intents import event_request
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import parse_members, plan_deployment
 
 LIMITS = {"maxClientUserIds": 100, "maxSerialNumbers": 100, "maxUsers": 100}

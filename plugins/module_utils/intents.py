@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a deployment records around each write request to Apple, and how a rerun closes the crash window.
+
+Before a batch is sent its intent is stored (``Store.record_intent``); when Apple accepts it, the intent gives way to
+the event and its members' pending state in one transaction. A run killed while Apple's answer was on its way
+leaves the intent: the next run reads the app's assignments at Apple once, takes the intent's targets that hold
+a license (associate) or no longer do (disassociate) into the store, and only then plans, so it neither reports a
+false shortage nor fails members while licenses are free, and assigns nothing twice.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.mdm.vpp.plugins.module_utils.submission import Hooks
+
+EVENT_TYPE_ASSOCIATE = "ASSOCIATE"
+EVENT_TYPE_DISASSOCIATE = "DISASSOCIATE"
+EVENT_TYPE_CREATE = "CREATE"
+
+
+def event_request(record):
+    """What the store keeps of a batch: enough to map Apple's outcome back to members on resume."""
+    return {
+        "assets": record.get("assets") or [],
+        "client_user_ids": list(record.get("client_user_ids") or [])
+        or [user["clientUserId"] for user in record.get("users") or ()],
+        "serial_numbers": list(record.get("serial_numbers") or []),
+    }
+
+
+def batch_targets(batch):
+    """The ``(license kind, target id)`` pairs a batch or a stored request names."""
+    targets = [("user", user_id) for user_id in batch.get("client_user_ids") or ()]
+    targets += [("device", serial) for serial in batch.get("serial_numbers") or ()]
+    return targets
+
+
+def _batch_key(batch):
+    return tuple(batch_targets(event_request(batch)))
+
+
+def apple_holder(assignment):
+    """``(kind, id)`` of one of Apple's ``Assignment`` records, or None for a record naming no target."""
+    if assignment.get("clientUserId"):
+        return ("user", str(assignment["clientUserId"]))
+    if assignment.get("serialNumber"):
+        return ("device", str(assignment["serialNumber"]))
+    return None
+
+
+def holder_changes(intents, apple_holders):
+    """``(gained, lost)``: targets of unanswered intents that Apple shows holding (associate) or not (disassociate)."""
+    gained, lost = set(), set()
+    for intent in intents:
+        targets = batch_targets(intent.get("request") or {})
+        if intent["event_type"] == EVENT_TYPE_ASSOCIATE:
+            gained.update(target for target in targets if target in apple_holders)
+        elif intent["event_type"] == EVENT_TYPE_DISASSOCIATE:
+            lost.update(target for target in targets if target not in apple_holders)
+    return gained, lost
+
+
+class DeploymentHooks(Hooks):
+    """``submission.Hooks`` of one deployment run: intents, events, pending members and refused members."""
+
+    def __init__(self, run, event_type, by_target):
+        self.run = run
+        self.event_type = event_type
+        self.by_target = by_target  # (kind, target id) -> [member ids]
+        self.token = run.identity["token"]
+        self._intents = {}
+
+    def before(self, batch):
+        self._intents[_batch_key(batch)] = self.run.store.record_intent(
+            self.token, self.event_type, deployment=self.run.name, request=event_request(batch)
+        )
+
+    def abandoned(self, batch):
+        intent_id = self._intents.pop(_batch_key(batch), None)
+        if intent_id is not None:
+            self.run.store.drop_intent(self.token, intent_id)
+
+    def accepted(self, record):
+        store = self.run.store
+        pending = {"state": "pending", "event_id": record["event_id"], "error_number": None, "error_message": None}
+        rows = [dict(pending, member_id=member_id) for target in batch_targets(record)
+                for member_id in self.by_target.get(target, ())]  # fmt: skip
+        intent_id = self._intents.pop(_batch_key(record), None)
+        with store.transaction():
+            if intent_id is not None:
+                store.drop_intent(self.token, intent_id)
+            store.record_event(self.token, record["event_id"], self.event_type, deployment=self.run.name,
+                               request=event_request(record))  # fmt: skip
+            if rows:
+                store.upsert_members(self.run.name, rows)
+        self.run.outcome["pending_event_ids"].append(record["event_id"])
+
+    def refused(self, batch, error):
+        message = error.msg
+        member_ids = [member_id for target in batch_targets(batch) for member_id in self.by_target.get(target, ())]
+        self.run.fail_members(member_ids, error.error_number, message)
