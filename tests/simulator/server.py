@@ -123,13 +123,18 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             return
         relative = path[len(API_PREFIX) :]
         fault = sim.take_fault(relative)
-        if fault is not None:
+        if fault is not None and fault["kind"] != "lost_answer":
             entry["status"] = self._answer_fault(sim, fault)
             return
         if sim.settings["latency_ms"]:
             time.sleep(sim.settings["latency_ms"] / 1000.0)
         status, body, headers, location_key = sim.handle_api(method, relative, query, self.headers, raw_body)
         entry["status"], entry["location"] = status, location_key
+        if fault is not None:  # lost_answer: Apple did the work, the answer never reaches the client
+            entry["status"] = None
+            sim.stop_requested.wait(fault["hang_seconds"] or sim.settings["fault_hang_seconds"])
+            self.close_connection = True
+            return
         self._send(status, body, headers)
 
     def _answer_fault(self, sim, fault):

@@ -653,7 +653,7 @@ class Service:
     def inject_fault(
         self, kind, count=1, path=None, status=None, retry_after=None, error_number=None, hang_seconds=None
     ):
-        """Queue ``count`` faults of ``kind`` (429, 500, 503, error200, drop, timeout) for matching requests."""
+        """Queue ``count`` faults of ``kind`` (one of ``FAULT_KINDS``) for matching requests."""
         if kind not in FAULT_KINDS:
             raise ValueError("fault kind is one of %s" % ", ".join(FAULT_KINDS))
         if path and path.startswith("/mdm/v2"):
@@ -735,7 +735,7 @@ class Service:
             self._events_changed.notify_all()
 
 
-FAULT_KINDS = ("429", "500", "503", "error200", "drop", "timeout")
+FAULT_KINDS = ("429", "500", "503", "error200", "drop", "timeout", "lost_answer")
 
 
 def _asset_matches(asset, filters):
