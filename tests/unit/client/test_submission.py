@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""submission.py: users Apple refuses synchronously leave their batch, the other batches still go out, intents."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError, ServiceUnavailableError, error_for
+from ansible_collections.mdm.vpp.plugins.module_utils.submission import Hooks, submit_batches
+
+ASSET = [{"adamId": "1", "pricingParam": "STDQ"}]
+
+
+def batch(*users):
+    return {"assets": ASSET, "client_user_ids": list(users), "serial_numbers": []}
+
+
+class Apple:
+    """``send`` refusing, like Apple, any batch naming an unknown user (9609), optionally naming them."""
+
+    def __init__(self, unknown, name_them=False, error_number=9609):
+        self.unknown, self.name_them, self.error_number = set(unknown), name_them, error_number
+        self.requests = []
+
+    def __call__(self, sent):
+        self.requests.append(list(sent["client_user_ids"]))
+        refused = [user for user in sent["client_user_ids"] if user in self.unknown]
+        if refused:
+            error = error_for(self.error_number, "Unable to find the registered user.", http_status=400)
+            error.error_info = {"clientUserIds": refused} if self.name_them else None
+            raise error
+        return "event-%d" % len(self.requests)
+
+
+class Recorder(Hooks):
+    def __init__(self):
+        self.calls = []
+
+    def before(self, sent):
+        self.calls.append(("before", tuple(sent["client_user_ids"])))
+
+    def accepted(self, record):
+        self.calls.append(("accepted", tuple(record["client_user_ids"])))
+
+    def refused(self, sent, error):
+        self.calls.append(("refused", tuple(sent["client_user_ids"]), error.error_number))
+
+    def abandoned(self, sent):
+        self.calls.append(("abandoned", tuple(sent["client_user_ids"])))
+
+    def of(self, kind):
+        return [call[1:] for call in self.calls if call[0] == kind]
+
+
+def test_users_apple_names_are_refused_and_the_rest_of_the_batch_is_sent_once_more():
+    apple, hooks = Apple({"u-3"}, name_them=True), Recorder()
+    records = submit_batches(apple, "ASSOCIATE", [batch("u-1", "u-2", "u-3", "u-4"), batch("u-5")], hooks)
+    assert apple.requests == [["u-1", "u-2", "u-3", "u-4"], ["u-1", "u-2", "u-4"], ["u-5"]]
+    assert hooks.of("refused") == [(("u-3",), 9609)]
+    assert [record["client_user_ids"] for record in records] == [["u-1", "u-2", "u-4"], ["u-5"]]
+    assert hooks.of("abandoned") == [(("u-1", "u-2", "u-3", "u-4"),)]  # a synchronous refusal queued nothing
+
+
+def test_without_errorinfo_the_batch_is_halved_until_each_unknown_user_stands_alone():
+    users = ["u-%02d" % index for index in range(16)]
+    apple, hooks = Apple({"u-03", "u-12"}), Recorder()
+    records = submit_batches(apple, "ASSOCIATE", [batch(*users)], hooks)
+    assert sorted(call[0][0] for call in hooks.of("refused")) == ["u-03", "u-12"]
+    licensed = sorted(user for record in records for user in record["client_user_ids"])
+    assert licensed == sorted(set(users) - {"u-03", "u-12"})
+    assert len(apple.requests) <= 2 * 2 * 4 + 1  # about k * 2 * log2(n): bounded, not one request per user
+
+
+def test_a_user_at_its_device_limit_9622_is_a_member_refusal_not_a_token_problem():
+    apple, hooks = Apple({"u-2"}, error_number=9622), Recorder()
+    submit_batches(apple, "ASSOCIATE", [batch("u-1", "u-2")], hooks)
+    assert hooks.of("refused") == [(("u-2",), 9622)]
+    assert hooks.of("accepted") == [(("u-1",),)]
+
+
+def test_without_hooks_a_refusal_fails_the_call_naming_the_events_already_queued():
+    apple = Apple({"u-9"})
+    with pytest.raises(AppleError) as raised:
+        submit_batches(apple, "ASSOCIATE", [batch("u-1"), batch("u-9"), batch("u-2")])
+    assert raised.value.error_number == 9609 and raised.value.details["submitted_event_ids"] == ["event-1"]
+    assert apple.requests == [["u-1"], ["u-9"]]
+
+
+def test_an_intent_is_recorded_before_each_send_and_kept_when_no_answer_came():
+    hooks = Recorder()
+
+    def unanswered(sent):
+        raise ServiceUnavailableError("POST /assets/associate: no answer within the timeout")  # no HTTP status
+
+    with pytest.raises(ServiceUnavailableError):
+        submit_batches(unanswered, "ASSOCIATE", [batch("u-1")], hooks)
+    assert hooks.of("before") == [(("u-1",),)] and hooks.of("abandoned") == []  # Apple may have accepted it
+
+
+def test_serial_batches_are_never_split_a_9609_there_is_an_error():
+    hooks = Recorder()
+
+    def refuse(sent):
+        raise error_for(9609, "Unable to find the registered user.", http_status=400)
+
+    devices = {"assets": ASSET, "client_user_ids": [], "serial_numbers": ["SN-1", "SN-2"]}
+    with pytest.raises(AppleError):
+        submit_batches(refuse, "ASSOCIATE", [devices], hooks)
+    assert hooks.of("refused") == []
