@@ -59,6 +59,14 @@ options:
       - If not set, the value of the E(VPP_RETRIES) environment variable is used.
     type: int
     default: 5
+  event_poll_interval:
+    description:
+      - Seconds between two reads of an Apple event that is still pending (a deployment's or a revocation's).
+        Apple asks for at least 30 seconds, after a first read soon after submitting; lower it only against a
+        test service such as the collection's simulator.
+      - If not set, the value of the E(VPP_EVENT_POLL_INTERVAL) environment variable is used.
+    type: float
+    default: 30
 requirements:
   - requests >= 2.28
 notes:

@@ -86,6 +86,8 @@ METADATA_BATCH = 100  # ids per legacy metadata lookup (undocumented; what MDMs 
 # schedule, and never more than ``rate`` in any window of 1 / RATE_SAFETY seconds (see RateLimiter).
 RATE_SAFETY = 0.98
 RATE_BURST = 5
+FIRST_POLL = 1.0  # Apple: read a new event's status soon after submitting it...
+POLL_INTERVAL = 30.0  # ...then at least 30 s between polls while it is PENDING
 RETRYABLE_ERROR_NUMBERS = frozenset((9603, 9644, 9646, 9729))
 FINISHED_EVENT_STATES = ("COMPLETE", "FAILED")
 DEFAULT_PRICING_PARAM = "STDQ"  # Apple: an asset given without pricingParam means STDQ
@@ -593,6 +595,7 @@ class VPPClient:
         backoff_cap=30.0,
         max_retry_after=300.0,
         page_concurrency=MAX_PAGES_IN_FLIGHT,
+        poll_interval=POLL_INTERVAL,
     ):
         if not HAS_REQUESTS:
             raise ConfigurationError("the Python library 'requests' is required to talk to Apple")
@@ -607,6 +610,7 @@ class VPPClient:
         self.backoff_cap = backoff_cap
         self.max_retry_after = max_retry_after
         self.page_concurrency = page_concurrency
+        self.poll_interval = poll_interval
         self._session = session if session is not None else self._new_session()
         # passed with every request too: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's
         # verify setting, which would silently turn validate_certs: false and ca_path into the system bundle
@@ -832,8 +836,12 @@ class VPPClient:
         """Apple's ``StatusResponse`` of one event."""
         return self.request("GET", "eventStatus", params={"eventId": event_id})
 
-    def wait_for_events(self, events, timeout=600, poll_initial=2.0, poll_max=30.0):
+    def wait_for_events(self, events, timeout=600, first_poll=FIRST_POLL, poll_interval=None):
         """Poll until every event is COMPLETE or FAILED; returns ``{event_id: result}`` in the given order.
+
+        Apple's guidance: a first read soon after submitting (``first_poll`` seconds; 0 for events submitted by an
+        earlier run), then at least 30 s between polls of a PENDING event (``poll_interval``, default the client's
+        ``poll_interval``; lower it only against a test service).
 
         ``events`` are event ids or the batches returned by the writers (then each result carries per-member
         ``outcomes``). Raises ``EventTimeoutError`` naming the still-pending ids when ``timeout`` runs out;
@@ -846,7 +854,7 @@ class VPPClient:
         results = {}
         pending = list(batches)
         deadline = time.monotonic() + timeout
-        delay = poll_initial
+        time.sleep(max(min(first_poll, timeout), 0))
         while True:
             for event_id in list(pending):
                 status = self.event_status(event_id)
@@ -863,8 +871,7 @@ class VPPClient:
                 )
                 err.results = results
                 raise err
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 2, poll_max)
+            time.sleep(min(poll_interval or self.poll_interval, remaining))
 
     # --- client config ---
 

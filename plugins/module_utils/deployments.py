@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 
 from ansible_collections.mdm.vpp.plugins.module_utils.apps import default_application_name, resolve_asset
-from ansible_collections.mdm.vpp.plugins.module_utils.client import normalize_asset
+from ansible_collections.mdm.vpp.plugins.module_utils.client import FIRST_POLL, normalize_asset
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
     AppleError,
     ConfigurationError,
@@ -58,9 +58,6 @@ from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
 from ansible_collections.mdm.vpp.plugins.module_utils.sync import asset_row, user_row
 from ansible_collections.mdm.vpp.plugins.module_utils.tokens import changed_fields, refusal_status
 
-# Modules poll Apple's events from half a second, doubling up to 30 s (Apple: at least 30 s apart while PENDING).
-EVENT_POLL_INITIAL = 0.5
-EVENT_POLL_MAX = 30.0
 DEFAULT_WAIT_TIMEOUT = 600
 DEPLOYMENT_FIELDS = ("application", "token", "adam_id", "pricing_param", "action", "purpose", "license_type")
 
@@ -523,9 +520,9 @@ class DeploymentRun:
         self.refresh_users(created)
 
     def _wait_for(self, batches, timeout):
-        return self.client.wait_for_events(
-            batches, timeout=timeout, poll_initial=EVENT_POLL_INITIAL, poll_max=EVENT_POLL_MAX
-        )
+        # events of this run are read soon after submitting, those of an earlier run at once
+        fresh = any(batch["event_id"] in self.outcome["pending_event_ids"] for batch in batches)
+        return self.client.wait_for_events(batches, timeout=timeout, first_poll=FIRST_POLL if fresh else 0)
 
     def wait(self, batches, timeout):
         """Wait for events (``timeout`` None: look once, leave the rest pending) and record their outcomes."""

@@ -38,6 +38,7 @@ VPP_COMMON_ARGSPEC = {
     "ca_path": {"type": "path", "fallback": (env_fallback, ["VPP_CA_PATH"])},
     "timeout": {"type": "int", "default": 30, "fallback": (env_fallback, ["VPP_TIMEOUT"])},
     "retries": {"type": "int", "default": 5, "fallback": (env_fallback, ["VPP_RETRIES"])},
+    "event_poll_interval": {"type": "float", "default": 30.0, "fallback": (env_fallback, ["VPP_EVENT_POLL_INTERVAL"])},
 }
 
 
@@ -150,6 +151,7 @@ class VPPModule:
             "timeout": self.params["timeout"],
             "retries": self.params["retries"],
             "ca_path": self.params["ca_path"],
+            "poll_interval": self.params["event_poll_interval"],
         }
         options.update(overrides)
         client = VPPClient(self.params["api_url"], token_secret, **options)

@@ -1649,11 +1649,13 @@ class Store:
         Apple's answer was on its way leaves it, and the next run reconciles with Apple before planning.
         """
         intent_id = "intent-" + secrets.token_hex(16)
+        values = {"event_id": intent_id, "event_type": event_type, "request": _encode("request", request or {}),
+                  "status": INTENT_STATUS, "submitted_at": utc_now()}  # fmt: skip
         with self.transaction():
-            self._insert("events", {"token_id": self._token_id(token), "event_id": intent_id,
-                                    "event_type": event_type, "request": _encode("request", request or {}),
-                                    "status": INTENT_STATUS, "submitted_at": utc_now(),
-                                    **({"deployment_id": self._deployment_id(deployment)} if deployment else {})})  # fmt: skip
+            values["token_id"] = self._token_id(token)
+            if deployment is not None:
+                values["deployment_id"] = self._deployment_id(deployment)
+            self._insert("events", values)
         return intent_id
 
     def drop_intent(self, token, intent_id):

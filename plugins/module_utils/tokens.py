@@ -73,8 +73,7 @@ FACT_FIELDS = (
     "fingerprint",
 )
 
-# Revoke events finish within seconds; poll soon, then back off (the client doubles the pause up to 30 s).
-EVENT_POLL_INITIAL = 0.25
+# Revoke events finish within seconds: the client reads them soon, then as Apple asks (event_poll_interval).
 EVENT_TIMEOUT = 600
 
 
@@ -534,7 +533,7 @@ def _revoke_and_wait(client, store, name, plan):
         store.record_event(name, batch["event_id"], "REVOKE", request=request)
 
     batches = client.revoke(plan["client_user_ids"], plan["serial_numbers"], on_submit=record_submitted)
-    results = client.wait_for_events(batches, timeout=EVENT_TIMEOUT, poll_initial=EVENT_POLL_INITIAL)
+    results = client.wait_for_events(batches, timeout=EVENT_TIMEOUT)
     for event_id, outcome in results.items():
         store.update_event(name, event_id, outcome["status"], result={"num_completed": outcome["num_completed"]})
     return results

@@ -92,6 +92,8 @@ class Ansible:
                 "ANSIBLE_HOME": str(self.workdir / "ansible-home"),
                 "VPP_STORE": str(self.store),
                 "VPP_API_URL": api_url,
+                # the simulator finishes events in milliseconds; Apple's 30 s between polls stays the default
+                "VPP_EVENT_POLL_INTERVAL": "0.5",
             }
         )
         self.runs = 0

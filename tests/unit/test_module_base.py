@@ -58,6 +58,7 @@ def test_common_options_have_their_documented_defaults(capsys):
         "ca_path": None,
         "timeout": 30,
         "retries": 5,
+        "event_poll_interval": 30.0,
     }
 
 
@@ -69,6 +70,7 @@ def test_environment_supplies_every_common_option(capsys, monkeypatch, tmp_path)
     monkeypatch.setenv("VPP_CA_PATH", str(tmp_path / "ca.pem"))
     monkeypatch.setenv("VPP_TIMEOUT", "7")
     monkeypatch.setenv("VPP_RETRIES", "2")
+    monkeypatch.setenv("VPP_EVENT_POLL_INTERVAL", "0.5")
     _code, answer = run_module(
         capsys, {}, lambda module: {"store_key_seen": module.params["store_key"] is not None, **echo_params(module)}
     )
@@ -79,6 +81,7 @@ def test_environment_supplies_every_common_option(capsys, monkeypatch, tmp_path)
     assert params["ca_path"] == str(tmp_path / "ca.pem")
     assert params["timeout"] == 7
     assert params["retries"] == 2
+    assert params["event_poll_interval"] == 0.5
     assert answer["store_key_seen"] is True
     assert "env-store-key-value" not in json.dumps(answer)
 

@@ -67,7 +67,7 @@ class TestPagination:
         sim.purchase(BRANCH, asset["adamId"], 40)
         batches = writer.associate([asset["adamId"]], serial_numbers=["NEW%05d" % index for index in range(30)])
         sim.complete_events()
-        writer.wait_for_events(batches, poll_initial=0.01)
+        writer.wait_for_events(batches, first_poll=0.01, poll_interval=0.05)
         seen.update(identity(item) for item in records)
         assert listing.total_pages == 26
         assert page_indexes(sim, "/assignments")[-1] == 25
@@ -116,7 +116,7 @@ class TestDeltas:
         version = full.version_id
         batches = client.associate(["1000000003"], client_user_ids=["u-03", "u-04"])
         sim.complete_events()
-        client.wait_for_events(batches, poll_initial=0.01)
+        client.wait_for_events(batches, first_poll=0.01, poll_interval=0.05)
         delta = client.assignments(since_version_id=version)
         changed = {identity(item) for item in delta}
         assert changed == {("1000000003", "STDQ", "u-03", None), ("1000000003", "STDQ", "u-04", None)}

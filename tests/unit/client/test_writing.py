@@ -36,7 +36,7 @@ class TestBatching:
         assert persisted == batches
         assert [batch["event_id"] for batch in batches] == [batch["event_id"] for batch in persisted]
         sim.complete_events()
-        results = client.wait_for_events(batches, poll_initial=0.01)
+        results = client.wait_for_events(batches, first_poll=0.01, poll_interval=0.05)
         assert all(result["status"] == "COMPLETE" for result in results.values())
         assert assigned_serials(sim, "1000000003") == {"SN%04d" % index for index in range(12)}
 
@@ -64,7 +64,7 @@ class TestBatching:
             "new-4",
         ]
         sim.complete_events()
-        results = client.wait_for_events(batches, poll_initial=0.01)
+        results = client.wait_for_events(batches, first_poll=0.01, poll_interval=0.05)
         assert all(outcome["succeeded"] for result in results.values() for outcome in result["outcomes"])
         retired = client.retire_users(["new-0", "new-1"])
         assert retired[0]["type"] == "RETIRE"
@@ -83,7 +83,7 @@ class TestEvents:
         # Numbers has 3 licenses: 5 users ask for one, and one more user is not registered at all
         batches = client.associate(["1000000002"], client_user_ids=["u-01", "u-02", "u-03", "u-04", "u-05", "ghost"])
         sim.complete_events()
-        result = client.wait_for_events(batches, poll_initial=0.01)[batches[0]["event_id"]]
+        result = client.wait_for_events(batches, first_poll=0.01, poll_interval=0.05)[batches[0]["event_id"]]
         assert result["status"] == "FAILED"
         by_user = {outcome["client_user_id"]: outcome for outcome in result["outcomes"]}
         assert by_user["ghost"]["error_number"] == 9609
@@ -100,15 +100,26 @@ class TestEvents:
         second = client.associate(["1000000003"], client_user_ids=["u-02"])
         sim.complete_events(first[0]["event_id"])
         with pytest.raises(EventTimeoutError) as raised:
-            client.wait_for_events(first + second, timeout=0.2, poll_initial=0.02)
+            client.wait_for_events(first + second, timeout=0.2, first_poll=0.02, poll_interval=0.05)
         assert raised.value.details["pending_event_ids"] == [second[0]["event_id"]]
         assert list(raised.value.results) == [first[0]["event_id"]]
         assert second[0]["event_id"] in str(raised.value)
 
+    def test_a_pending_event_is_read_soon_then_no_more_often_than_the_poll_interval(self, sim, make_client):
+        sim.configure(hold_events=True)
+        client = make_client(poll_interval=0.4)  # Apple's 30 s, shortened by the setting, not another code path
+        batches = client.associate(["1000000003"], client_user_ids=["u-01"])
+        sim.clear_request_log()
+        with pytest.raises(EventTimeoutError):
+            client.wait_for_events(batches, timeout=1.0, first_poll=0.05)
+        reads = [entry["time"] for entry in api_requests(sim, HQ, "/status", "GET")]
+        assert 2 <= len(reads) <= 4
+        assert all(later - earlier >= 0.4 for earlier, later in zip(reads, reads[1:]))
+
     def test_waiting_by_event_id_after_a_restart(self, sim, make_client):
         event_id = make_client().associate(["1000000003"], client_user_ids=["u-06"])[0]["event_id"]
         sim.complete_events()
-        result = make_client().wait_for_events([event_id], poll_initial=0.01)[event_id]
+        result = make_client().wait_for_events([event_id], first_poll=0.01, poll_interval=0.05)[event_id]
         assert result["status"] == "COMPLETE"
         assert result["type"] == "ASSOCIATE"
         assert "outcomes" not in result
@@ -118,7 +129,7 @@ class TestEvents:
         client = make_client()
         batches = client.associate(["1000000003"], client_user_ids=["u-01", "u-02"])
         sim.fail_events(9644)
-        result = client.wait_for_events(batches, poll_initial=0.01)[batches[0]["event_id"]]
+        result = client.wait_for_events(batches, first_poll=0.01, poll_interval=0.05)[batches[0]["event_id"]]
         assert [outcome["error_number"] for outcome in result["outcomes"]] == [9644, 9644]
 
 
