@@ -863,15 +863,15 @@ class VPPClient:
                     pending.remove(event_id)
             if not pending:
                 return collections.OrderedDict((event_id, results[event_id]) for event_id in batches)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            interval = poll_interval or self.poll_interval
+            if time.monotonic() + interval > deadline:  # the next read would come after the deadline
                 err = EventTimeoutError(
                     "%d Apple event(s) still pending after %ss: %s" % (len(pending), timeout, ", ".join(pending)),
                     details={"pending_event_ids": pending},
                 )
                 err.results = results
                 raise err
-            time.sleep(min(poll_interval or self.poll_interval, remaining))
+            time.sleep(interval)
 
     # --- client config ---
 
