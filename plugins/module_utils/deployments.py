@@ -55,6 +55,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     short_of_licenses,
     target_of,
 )
+from ansible_collections.mdm.vpp.plugins.module_utils.submission import UNKNOWN_USER
 from ansible_collections.mdm.vpp.plugins.module_utils.sync import asset_row, user_row
 from ansible_collections.mdm.vpp.plugins.module_utils.tokens import changed_fields, refusal_status
 
@@ -204,6 +205,7 @@ class DeploymentRun:
         self.users = {}
         self.outcome = {"licensed": [], "reclaimed": [], "registered_users": [], "pending_event_ids": []}
         self.failed = {}  # member id -> {member_id, error_number, error_message}: one entry per member
+        self.refused_users = {}  # client user id -> Apple's synchronous refusal (9609, 9622) in this run
         self.holder_changes = (set(), set())  # targets an unanswered intent gave or took back (intents.py)
 
     # -- resolving what the task means --
@@ -398,9 +400,23 @@ class DeploymentRun:
                 to_license = [entry for entry in to_license if entry["target_id"] not in refused]
                 self._fail_members(plan["to_license"], refused)
         batches = self.submit(EVENT_TYPE_ASSOCIATE, to_license)
+        batches += self.relicense_unknown_users(to_license)
         batches += self.submit(EVENT_TYPE_DISASSOCIATE, plan["to_reclaim"])
         if batches and self.params["wait"]:
             self.wait(batches, self.params["wait_timeout"])
+
+    def relicense_unknown_users(self, to_license):
+        """Users Apple refused as unknown (9609: never registered there, or retired since the last sync) are
+        members the collection still needs: register them once more, then associate them (once per run)."""
+        unknown = [user_id for user_id, error_number in self.refused_users.items() if error_number == UNKNOWN_USER]
+        if not unknown:
+            return []
+        self.refused_users = {}
+        refused = self.register_users([{"client_user_id": user_id} for user_id in unknown])
+        entries = [entry for entry in to_license if entry["license_type"] == "user"
+                   and entry["target_id"] in set(unknown) - set(refused)]  # fmt: skip
+        self._fail_members([entry for entry in to_license if entry["target_id"] in set(unknown)], refused)
+        return self.submit(EVENT_TYPE_ASSOCIATE, entries)
 
     def _save_deployment(self, license_type):
         identity, store = self.identity, self.store

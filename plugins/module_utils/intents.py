@@ -12,7 +12,7 @@ false shortage nor fails members while licenses are free, and assigns nothing tw
 
 from __future__ import annotations
 
-from ansible_collections.mdm.vpp.plugins.module_utils.submission import Hooks
+from ansible_collections.mdm.vpp.plugins.module_utils.submission import UNKNOWN_USER, USER_DEVICE_LIMIT, Hooks
 
 EVENT_TYPE_ASSOCIATE = "ASSOCIATE"
 EVENT_TYPE_DISASSOCIATE = "DISASSOCIATE"
@@ -97,6 +97,16 @@ class DeploymentHooks(Hooks):
         self.run.outcome["pending_event_ids"].append(record["event_id"])
 
     def refused(self, batch, error):
-        message = error.msg
         member_ids = [member_id for target in batch_targets(batch) for member_id in self.by_target.get(target, ())]
-        self.run.fail_members(member_ids, error.error_number, message)
+        self.run.fail_members(member_ids, error.error_number, refusal_message(error))
+        for user_id in batch.get("client_user_ids") or ():
+            self.run.refused_users[user_id] = error.error_number
+
+
+def refusal_message(error):
+    """A member's failure text for Apple's synchronous refusal of its user."""
+    if error.error_number == UNKNOWN_USER:
+        return "Apple does not know this user (unknown or retired at the location): %s" % error.msg
+    if error.error_number == USER_DEVICE_LIMIT:
+        return "the user has reached the maximum number of devices for this license: %s" % error.msg
+    return error.msg
