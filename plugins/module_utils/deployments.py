@@ -57,13 +57,27 @@ from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.submission import UNKNOWN_USER
 from ansible_collections.mdm.vpp.plugins.module_utils.sync import asset_row, user_row
-from ansible_collections.mdm.vpp.plugins.module_utils.tokens import changed_fields, refusal_status
+from ansible_collections.mdm.vpp.plugins.module_utils.tokens import (
+    changed_fields,
+    parse_timestamp,
+    refusal_status,
+    utc_now,
+)
 
 DEFAULT_WAIT_TIMEOUT = 600
+RESUBMIT_AFTER = 600  # Apple: an event still PENDING after 10 minutes is submitted again
+SUPERSEDED = "SUPERSEDED"  # a stale event whose request was submitted again
 DEPLOYMENT_FIELDS = ("application", "token", "adam_id", "pricing_param", "action", "purpose", "license_type")
 
 
 # --- pure helpers ------------------------------------------------------------------------------------------------
+
+
+def is_stale(event, now):
+    """Whether a stored associate/disassociate has been PENDING long enough to be submitted again."""
+    if event["event_type"] not in (EVENT_TYPE_ASSOCIATE, EVENT_TYPE_DISASSOCIATE):
+        return False
+    return (now - parse_timestamp(event["submitted_at"])).total_seconds() >= RESUBMIT_AFTER
 
 
 def read_members_file(path):
@@ -523,17 +537,42 @@ class DeploymentRun:
     # -- waiting and outcomes --
 
     def resume(self):
-        """Poll the events earlier runs submitted and recorded; apply their outcomes (no resubmission)."""
+        """Poll the events earlier runs submitted and recorded; apply their outcomes.
+
+        An associate or disassociate still PENDING 10 minutes after it was submitted is submitted again, as Apple
+        advises; the old event is kept as ``SUPERSEDED`` and polled no more.
+        """
         events = self.store.pending_events(deployment=self.name)
         if not events:
             return
+        stale = {event["event_id"] for event in events if is_stale(event, utc_now())}
         batches = [batch_from_event(event) for event in events]
+        if stale:
+            looked = self.wait([batch for batch in batches if batch["event_id"] in stale], None)
+            batches = [batch for batch in batches if batch["event_id"] not in stale]
+            batches += self.resubmit([event for event in events if event["event_id"] in stale - set(looked)])
         creations = {batch["event_id"] for batch in batches if batch["type"] == EVENT_TYPE_CREATE}
         timeout = self.params["wait_timeout"] if self.params["wait"] else None
         results = self.wait(batches, timeout)
         created = [outcome["client_user_id"] for event_id, result in results.items() if event_id in creations
                    for outcome in result["outcomes"] if creation_succeeded(outcome)]  # fmt: skip
         self.refresh_users(created)
+
+    def resubmit(self, events):
+        """Submit the stale events' requests again for their members still pending; returns the new batches."""
+        batches = []
+        for event in events:
+            rows = [row for row in self.store.list_members(self.name, state="pending")
+                    if row["event_id"] == event["event_id"]]  # fmt: skip
+            entries = []
+            for row in rows:
+                target = target_of(row, row["license_type"], self.collection["type"])
+                if target is not None:
+                    entries.append({"member_id": row["member_id"], "license_type": target[0],
+                                    "target_id": target[1]})  # fmt: skip
+            self.store.update_event(self.identity["token"], event["event_id"], SUPERSEDED)
+            batches += self.submit(event["event_type"], entries)
+        return batches
 
     def _wait_for(self, batches, timeout):
         # events of this run are read soon after submitting, those of an earlier run at once

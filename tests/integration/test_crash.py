@@ -181,3 +181,41 @@ def test_kill_9_while_the_associate_answer_is_on_its_way_then_the_rerun_is_right
         assert store.intents("ipads") == []
     assert store_matches_apple(runner, sim, "hq", HQ)
     assert played(runner, [deploy("again", "ipads", "device", serials)]).result("again")["changed"] is False
+
+
+def test_an_event_still_pending_after_10_minutes_is_submitted_again_and_the_old_one_polled_no_more(
+    tmp_path, collections_path, sim
+):
+    runner = sqlite_runner(tmp_path, collections_path, sim)
+    seed(runner, sim, {"hq": HQ}, applications={"pages": ("hq", PAGES)})
+    sim.configure(hold_events=True)  # Apple never gets round to the first event
+    first = played(runner, [deploy("deploy", "ipads", "device", SERIALS, wait=False)]).result("deploy")
+    [old_event] = first["pending_event_ids"]
+    conn = sqlite3.connect(str(runner.store))  # the event was submitted 11 minutes ago
+    with conn:
+        conn.execute("UPDATE events SET submitted_at = '2000-01-01T00:00:00+00:00' WHERE event_id = ?", (old_event,))
+    conn.close()
+    sim.clear_request_log()
+
+    result = played(runner, [deploy("rerun", "ipads", "device", SERIALS, wait=False)]).result("rerun")
+    [associate] = api_requests(sim, "POST", "/assets/associate")
+    assert sorted(associate["body"]["serialNumbers"]) == SERIALS
+    [new_event] = result["pending_event_ids"]
+    assert new_event != old_event
+    with opened_store(runner) as store:
+        assert store.get_event("hq", old_event)["status"] == "SUPERSEDED"
+        assert [event["event_id"] for event in store.pending_events(deployment="ipads")] == [new_event]
+    assert {row["event_id"] for row in _members(runner, "ipads")} == {new_event}
+
+    sim.configure(hold_events=False)
+    sim.complete_events()
+    sim.clear_request_log()
+    last = played(runner, [deploy("last", "ipads", "device", SERIALS)]).result("last")
+    polled = {entry["query"]["eventId"][0] for entry in api_requests(sim, "GET", "/status")}
+    assert old_event not in polled and new_event in polled
+    assert member_states(runner, "ipads") == dict.fromkeys(SERIALS, "licensed") and last["failed_members"] == []
+
+
+def _members(runner, deployment):
+    with opened_store(runner) as store:
+        return store.list_members(deployment)
