@@ -375,3 +375,15 @@ def test_token_and_adam_id_create_the_application_with_the_default_name(runner, 
     assert result["deployment"]["application"] == "Pages (hq)" and result["licensed"] == ["u-2"]
     with runner_store(runner) as store:
         assert store.find_application("hq", PAGES)["name"] == "Pages (hq)"
+
+
+def test_a_token_revoked_during_a_deployment_is_stored_revoked_and_the_message_names_the_deployment(runner, sim):
+    played(runner, setup_tasks(sim))
+    sim.revoke_token(HQ)  # the administrator downloaded a new token in Apple Business meanwhile
+    run = played(runner, [deploy("deploy", "pages-ipads", "device", ["SN-R1"], ignore_errors=True)])
+    result = run.result("deploy")
+    assert run.status("deploy") == "failed" and result["error_number"] == 9625
+    assert result["msg"].startswith("deployment 'pages-ipads': ")
+    with runner_store(runner) as store:
+        assert store.get_token("hq")["status"] == "revoked"
+    assert posts(sim, "/assets/associate") == []
