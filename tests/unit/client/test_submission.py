@@ -13,7 +13,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.submission import Hooks, s
 ASSET = [{"adamId": "1", "pricingParam": "STDQ"}]
 
 
-def batch(*users):
+def users_batch(*users):
     return {"assets": ASSET, "client_user_ids": list(users), "serial_numbers": []}
 
 
@@ -38,17 +38,17 @@ class Recorder(Hooks):
     def __init__(self):
         self.calls = []
 
-    def before(self, sent):
-        self.calls.append(("before", tuple(sent["client_user_ids"])))
+    def before(self, batch):
+        self.calls.append(("before", tuple(batch["client_user_ids"])))
 
     def accepted(self, record):
         self.calls.append(("accepted", tuple(record["client_user_ids"])))
 
-    def refused(self, sent, error):
-        self.calls.append(("refused", tuple(sent["client_user_ids"]), error.error_number))
+    def refused(self, batch, error):
+        self.calls.append(("refused", tuple(batch["client_user_ids"]), error.error_number))
 
-    def abandoned(self, sent):
-        self.calls.append(("abandoned", tuple(sent["client_user_ids"])))
+    def abandoned(self, batch):
+        self.calls.append(("abandoned", tuple(batch["client_user_ids"])))
 
     def of(self, kind):
         return [call[1:] for call in self.calls if call[0] == kind]
@@ -56,7 +56,7 @@ class Recorder(Hooks):
 
 def test_users_apple_names_are_refused_and_the_rest_of_the_batch_is_sent_once_more():
     apple, hooks = Apple({"u-3"}, name_them=True), Recorder()
-    records = submit_batches(apple, "ASSOCIATE", [batch("u-1", "u-2", "u-3", "u-4"), batch("u-5")], hooks)
+    records = submit_batches(apple, "ASSOCIATE", [users_batch("u-1", "u-2", "u-3", "u-4"), users_batch("u-5")], hooks)
     assert apple.requests == [["u-1", "u-2", "u-3", "u-4"], ["u-1", "u-2", "u-4"], ["u-5"]]
     assert hooks.of("refused") == [(("u-3",), 9609)]
     assert [record["client_user_ids"] for record in records] == [["u-1", "u-2", "u-4"], ["u-5"]]
@@ -66,7 +66,7 @@ def test_users_apple_names_are_refused_and_the_rest_of_the_batch_is_sent_once_mo
 def test_without_errorinfo_the_batch_is_halved_until_each_unknown_user_stands_alone():
     users = ["u-%02d" % index for index in range(16)]
     apple, hooks = Apple({"u-03", "u-12"}), Recorder()
-    records = submit_batches(apple, "ASSOCIATE", [batch(*users)], hooks)
+    records = submit_batches(apple, "ASSOCIATE", [users_batch(*users)], hooks)
     assert sorted(call[0][0] for call in hooks.of("refused")) == ["u-03", "u-12"]
     licensed = sorted(user for record in records for user in record["client_user_ids"])
     assert licensed == sorted(set(users) - {"u-03", "u-12"})
@@ -75,7 +75,7 @@ def test_without_errorinfo_the_batch_is_halved_until_each_unknown_user_stands_al
 
 def test_a_user_at_its_device_limit_9622_is_a_member_refusal_not_a_token_problem():
     apple, hooks = Apple({"u-2"}, error_number=9622), Recorder()
-    submit_batches(apple, "ASSOCIATE", [batch("u-1", "u-2")], hooks)
+    submit_batches(apple, "ASSOCIATE", [users_batch("u-1", "u-2")], hooks)
     assert hooks.of("refused") == [(("u-2",), 9622)]
     assert hooks.of("accepted") == [(("u-1",),)]
 
@@ -83,7 +83,7 @@ def test_a_user_at_its_device_limit_9622_is_a_member_refusal_not_a_token_problem
 def test_without_hooks_a_refusal_fails_the_call_naming_the_events_already_queued():
     apple = Apple({"u-9"})
     with pytest.raises(AppleError) as raised:
-        submit_batches(apple, "ASSOCIATE", [batch("u-1"), batch("u-9"), batch("u-2")])
+        submit_batches(apple, "ASSOCIATE", [users_batch("u-1"), users_batch("u-9"), users_batch("u-2")])
     assert raised.value.error_number == 9609 and raised.value.details["submitted_event_ids"] == ["event-1"]
     assert apple.requests == [["u-1"], ["u-9"]]
 
@@ -95,7 +95,7 @@ def test_an_intent_is_recorded_before_each_send_and_kept_when_no_answer_came():
         raise ServiceUnavailableError("POST /assets/associate: no answer within the timeout")  # no HTTP status
 
     with pytest.raises(ServiceUnavailableError):
-        submit_batches(unanswered, "ASSOCIATE", [batch("u-1")], hooks)
+        submit_batches(unanswered, "ASSOCIATE", [users_batch("u-1")], hooks)
     assert hooks.of("before") == [(("u-1",),)] and hooks.of("abandoned") == []  # Apple may have accepted it
 
 
