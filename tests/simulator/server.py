@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.cookies
 import http.server
 import json
 import socket
@@ -14,6 +15,7 @@ import time
 import urllib.parse
 
 from .catalogue import error_body
+from .service import utcnow
 
 API_PREFIX = "/mdm/v2"
 FAULT_ANSWERS = {"429": (429, 9646, 1), "500": (500, 9603, None), "503": (503, 9729, 1), "error200": (200, 9603, None)}
@@ -101,6 +103,7 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             "status": None,
             "body": redact(_json_or_none(raw_body)),
             "time": time.time(),
+            "user_agent": self.headers.get("User-Agent"),
         }
         try:
             self._answer_public(sim, method, path, query, raw_body, entry)
@@ -109,6 +112,13 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
 
     def _answer_public(self, sim, method, path, query, raw_body, entry):
         if path == "/_meta/lookup":
+            location_key = metadata_token_location(sim, self.headers.get("Cookie"))
+            entry["location"] = location_key
+            wanted = lookup_ids(query)
+            if sim.settings["metadata_requires_token"] and (location_key is None or not wanted):
+                entry["status"] = 403  # the content token must come as the cookie itvt=<sToken> (Zentral)
+                self._send_text(403, METADATA_REFUSAL)
+                return
             entry["status"] = 200
             self._send(200, metadata_lookup(sim, query))
             return
@@ -175,6 +185,14 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             self._send(400, error_body(9602, message="Bad Content-Length."))
             return None
 
+    def _send_text(self, status, text):
+        data = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain;charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _send(self, status, body, headers=None):
         data = json.dumps(body).encode("utf-8")
         self.send_response(status)
@@ -195,9 +213,32 @@ def _json_or_none(raw_body):
         return None
 
 
+METADATA_REFUSAL = "Invalid Stoken or Empty/Null ids"
+
+
+def lookup_ids(query):
+    return [item for value in query.get("id", []) for item in value.split(",") if item]
+
+
+def metadata_token_location(sim, cookie_header):
+    """The location key of a usable (known, not revoked, not expired) token sent as cookie ``itvt``, else None."""
+    cookies = http.cookies.SimpleCookie()
+    try:
+        cookies.load(cookie_header or "")
+    except http.cookies.CookieError:
+        return None
+    if "itvt" not in cookies:
+        return None
+    with sim.lock:
+        record = sim.token_records.get(cookies["itvt"].value)
+        if record is None or record.revoked or record.expires <= utcnow():
+            return None
+        return record.location_key
+
+
 def metadata_lookup(sim, query):
     """Legacy ``contentMetadataLookup`` answer: ``{"results": {adamId: {...}}}`` for the ids asked for."""
-    wanted = [item for value in query.get("id", []) for item in value.split(",") if item]
+    wanted = lookup_ids(query)
     platform = (query.get("platform") or ["enterprisestore"])[0]
     results = {}
     with sim.lock:
@@ -262,6 +303,9 @@ HOOKS = {
     ),
     ("POST", "/accept_invitation"): lambda sim, query, body: sim.accept_invitation(
         body["location"], body["client_user_id"]
+    ),
+    ("POST", "/user_device_limit"): lambda sim, query, body: sim.set_user_device_limit(
+        body["location"], body["client_user_id"], body.get("reached", True)
     ),
     ("POST", "/mdm_info"): lambda sim, query, body: sim.set_mdm_info(body["location"], body["mdm_info"]),
     ("POST", "/token/expire"): lambda sim, query, body: sim.expire_token(body["location"]),

@@ -122,6 +122,7 @@ class Service:
         self.buckets = {}
         self.log = []
         self.counts = collections.Counter()
+        self.device_limited = set()  # (location key, clientUserId) at Apple's device limit (9622 on associate)
         self.cache.clear()
 
     def _issue_initial_tokens(self):
@@ -181,7 +182,7 @@ class Service:
             body = self._parse_body(method, headers, raw_body)
             result = getattr(self, handler_name)(location, query, body)
             with self.lock:
-                return 200, dict(result, **self._envelope(location, token)), {}, location_key
+                return 200, dict(result, **self._envelope(location, token, path)), {}, location_key
         except ApiError as error:
             return error.status, error.body(), error.headers, location_key
 
@@ -190,10 +191,10 @@ class Service:
         if not value or value != value.strip() or " " in value:
             raise ApiError(9722)
         record = self.token_records.get(value)
-        if record is None:
-            raise ApiError(self.settings["invalid_token_error"], status=401)
+        if record is None:  # production answers token errors with HTTP 200 + an error body (Fleet's api.go)
+            raise ApiError(self.settings["invalid_token_error"], status=self.settings["token_error_status"])
         if record.revoked:
-            raise ApiError(9625)
+            raise ApiError(9625, status=self.settings["token_error_status"])
         if record.expires <= utcnow():
             raise ApiError(9621)
         return record
@@ -226,12 +227,13 @@ class Service:
             raise ApiError(9602, message="The body must be a JSON object.")
         return body
 
-    def _envelope(self, location, token):
+    def _envelope(self, location, token, path=None):
         envelope = {"uId": location.uid}
         if location.mdm_info:
             envelope["mdmInfo"] = dict(location.mdm_info)
         window = datetime.timedelta(days=EXPIRY_WARNING_DAYS)
-        if self.settings["token_expiration"] == "always" or token.expires - utcnow() <= window:
+        mode = self.settings["token_expiration"]
+        if mode == "always" or (mode == "config" and path == "/client/config") or token.expires - utcnow() <= window:
             envelope["tokenExpirationDate"] = format_apple_date(token.expires)
         return envelope
 
@@ -367,14 +369,35 @@ class Service:
 
     def _associate(self, location, query, body):
         with self.lock:
-            keys, targets = validation.manage_assets_request(body, self.limits, location.assets, associate=True)
+            keys, targets = validation.manage_assets_request(
+                body, self.limits, location.assets, associate=True, mixed=self.settings["mixed_targets"] == "accept"
+            )
+            self._refuse_users_synchronously(location, targets)
             return self._queue(location, "ASSOCIATE", {"assets": keys, "targets": targets}, len(keys) * len(targets))
 
     def _disassociate(self, location, query, body):
         with self.lock:
-            keys, targets = validation.manage_assets_request(body, self.limits, location.assets, associate=False)
+            keys, targets = validation.manage_assets_request(
+                body, self.limits, location.assets, associate=False, mixed=self.settings["mixed_targets"] == "accept"
+            )
             request = {"assets": keys, "targets": targets}
             return self._queue(location, "DISASSOCIATE", request, len(keys) * len(targets))
+
+    def _refuse_users_synchronously(self, location, targets):
+        """Production refuses a whole associate naming an unknown/retired user (9609) or one at its device limit
+        (9622), HTTP 400, no event (Fleet's api.go)."""
+        user_ids = [value for kind, value in targets if kind == USER_TARGET]
+        if self.settings["unknown_user_error"] == "sync":
+            unknown = [user_id for user_id in user_ids if location.active_user(user_id) is None]
+            if unknown:
+                info = {"clientUserIds": unknown} if self.settings["unknown_user_info"] else None
+                raise ApiError(9609, info=info, message="Unable to find the registered user.")
+        limited = [user_id for user_id in user_ids if (location.key, user_id) in self.device_limited]
+        if limited:
+            info = {"clientUserIds": limited} if self.settings["unknown_user_info"] else None
+            raise ApiError(
+                9622, status=400, info=info, message="User has reached the maximum number of devices for this license"
+            )
 
     def _revoke(self, location, query, body):
         with self.lock:
@@ -483,10 +506,7 @@ class Service:
         unknown = set(settings) - set(self.settings)
         if unknown:
             raise ValueError("unknown settings: %s" % ", ".join(sorted(unknown)))
-        if settings.get("token_expiration", "window") not in ("window", "always"):
-            raise ValueError("token_expiration is 'window' or 'always'")
-        if settings.get("invalid_token_error", 9601) not in (9601, 9622):
-            raise ValueError("invalid_token_error is 9601 or 9622")
+        validate_settings(settings)
         with self._events_changed:
             self.settings.update(settings)
             if "page_size" in settings:
@@ -618,6 +638,16 @@ class Service:
                         return True
             return False
 
+    def set_user_device_limit(self, location, client_user_id, reached=True):
+        """The user has reached Apple's device limit: an associate naming them answers 400 / 9622 (or no longer)."""
+        with self.lock:
+            self._location(location)
+            pair = (location, str(client_user_id))
+            if reached:
+                self.device_limited.add(pair)
+            else:
+                self.device_limited.discard(pair)
+
     def set_mdm_info(self, location, mdm_info):
         """Another manager writes its identity into the location (last writer wins)."""
         with self.lock:
@@ -733,6 +763,22 @@ class Service:
             self._issue_initial_tokens()
             self.notifier.clear()
             self._events_changed.notify_all()
+
+
+SETTING_CHOICES = {
+    "token_expiration": ("window", "config", "always"),
+    "invalid_token_error": (9601, 9622),
+    "token_error_status": (200, 401),
+    "unknown_user_error": ("sync", "async"),
+    "mixed_targets": ("refuse", "accept"),
+}
+
+
+def validate_settings(settings):
+    """Raise ValueError for a setting outside its documented choices."""
+    for name, choices in SETTING_CHOICES.items():
+        if name in settings and settings[name] not in choices:
+            raise ValueError("%s is one of %s" % (name, ", ".join(repr(choice) for choice in choices)))
 
 
 FAULT_KINDS = ("429", "500", "503", "error200", "drop", "timeout", "lost_answer")

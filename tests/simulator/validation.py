@@ -147,13 +147,19 @@ def targets_of(user_ids, serials):
     return [(USER_TARGET, value) for value in user_ids] + [(SERIAL_TARGET, value) for value in serials]
 
 
-def manage_assets_request(body, limits, owned_assets, associate):
-    """Validate an associate/disassociate body; returns (asset keys, targets)."""
+def manage_assets_request(body, limits, owned_assets, associate, mixed=False):
+    """Validate an associate/disassociate body; returns (asset keys, targets).
+
+    Unless ``mixed``, a body naming both users and devices is refused with 9602: production accepts one or the
+    other (Fleet's api.go).
+    """
     keys = _asset_keys(body)
     user_ids, serials = _string_list(body, "clientUserIds"), _string_list(body, "serialNumbers")
     if len(keys) > limits["maxAssets"]:
         raise ApiError(9700)
     _check_targets(user_ids, serials, limits["maxClientUserIds"], limits["maxSerialNumbers"])
+    if user_ids and serials and not mixed:
+        raise ApiError(9602, message="Send either clientUserIds or serialNumbers, not both.")
     if _duplicates(keys):
         raise ApiError(9703, info=_asset_info(_duplicates(keys)))
     known = [owned_assets[key] for key in keys if key in owned_assets]

@@ -134,6 +134,7 @@ def test_metadata_lookup_serves_names_and_bundle_ids(simulator):
     lookup = requests.get(
         simulator.root_url + "/_meta/lookup",
         params={"id": "1000000001,2000000001,42", "platform": "enterprisestore"},
+        cookies={"itvt": simulator.tokens["business-hq"]},
         timeout=5,
     )
     results = lookup.json()["results"]

@@ -27,13 +27,13 @@ def test_malformed_authorization_header_is_9722(simulator, template):
     assert_error(response, 401, 9722)
 
 
-def test_unknown_token_is_9601_by_default(simulator):
+def test_unknown_token_is_9622_with_http_200_by_default(simulator):
+    assert_error(Api(simulator, "bm90LWEtdG9rZW4=").get("/assets"), 200, 9622)
+
+
+def test_unknown_token_error_switches_to_documented_9601_and_401(simulator):
+    simulator.configure(invalid_token_error=9601, token_error_status=401)
     assert_error(Api(simulator, "bm90LWEtdG9rZW4=").get("/assets"), 401, 9601)
-
-
-def test_unknown_token_error_switches_to_9622(simulator):
-    simulator.configure(invalid_token_error=9622)
-    assert_error(Api(simulator, "bm90LWEtdG9rZW4=").get("/assets"), 401, 9622)
 
 
 def test_expired_token_is_9621(simulator_factory):
@@ -48,7 +48,13 @@ def test_expire_token_hook_makes_the_current_token_9621(simulator, hq):
     assert_error(hq.get("/client/config"), 401, 9621)
 
 
-def test_revoked_token_is_9625(simulator, hq):
+def test_revoked_token_is_9625_with_http_200_by_default(simulator, hq):
+    simulator.revoke_token("business-hq")
+    assert_error(hq.get("/assets"), 200, 9625)
+
+
+def test_revoked_token_is_401_when_configured(simulator, hq):
+    simulator.configure(token_error_status=401)
     simulator.revoke_token("business-hq")
     assert_error(hq.get("/assets"), 401, 9625)
 
@@ -56,7 +62,7 @@ def test_revoked_token_is_9625(simulator, hq):
 def test_renewed_token_works_and_revokes_the_old_one(simulator, hq):
     new_token = simulator.renew_token("business-hq")
     assert simulator.tokens["business-hq"] == new_token
-    assert_error(hq.get("/assets"), 401, 9625)
+    assert_error(hq.get("/assets"), 200, 9625)
     assert Api(simulator, new_token).ok("GET", "/client/config")["uId"] == "9000000000000001"
     with open(os.path.join(simulator.tokens_dir, "business-hq.vpptoken"), encoding="ascii") as handle:
         assert handle.read() == new_token

@@ -148,9 +148,17 @@ def test_unknown_notification_type_is_9602(hq):
     assert_error(hq.post("/client/config", {"notificationTypes": ["NOPE"]}), 400, 9602)
 
 
-def test_token_expiration_date_only_inside_the_window_by_default(simulator, hq):
-    assert "tokenExpirationDate" not in hq.ok("GET", "/client/config")  # 365 days left
+def test_token_expiration_date_on_every_client_config_by_default(simulator, hq):
+    assert hq.ok("GET", "/client/config")["tokenExpirationDate"].endswith("+0000")  # 365 days left
+    assert "tokenExpirationDate" not in hq.ok("GET", "/assets")  # elsewhere only inside the 15-day window
     school = Api(simulator, simulator.tokens["school-east"]).ok("GET", "/assets")  # 10 days left
+    assert school["tokenExpirationDate"].endswith("+0000")
+
+
+def test_token_expiration_date_only_inside_the_window_when_configured(simulator, hq):
+    simulator.configure(token_expiration="window")
+    assert "tokenExpirationDate" not in hq.ok("GET", "/client/config")  # 365 days left
+    school = Api(simulator, simulator.tokens["school-east"]).ok("GET", "/client/config")  # 10 days left
     assert school["tokenExpirationDate"].endswith("+0000")
 
 

@@ -61,7 +61,7 @@ def test_associate_is_async_and_reads_change_only_when_complete(quiet_hq, quiet_
     event_id = quiet_hq.ok(
         "POST",
         "/assets/associate",
-        {"assets": [KEYNOTE], "clientUserIds": ["u-1", "u-2"], "serialNumbers": ["ANY-SERIAL"]},
+        {"assets": [KEYNOTE], "serialNumbers": ["ANY-SERIAL", "S1", "S2"]},
     )["eventId"]
     pending = quiet_hq.ok("GET", "/status", eventId=event_id)
     assert (pending["eventStatus"], pending["eventType"], pending["numRequested"]) == ("PENDING", "ASSOCIATE", 3)
@@ -76,9 +76,10 @@ def test_associate_is_async_and_reads_change_only_when_complete(quiet_hq, quiet_
 
 
 def test_num_requested_is_assets_times_targets(quiet_hq):
-    body = {"assets": [PAGES, KEYNOTE], "clientUserIds": ["u-1", "u-2"], "serialNumbers": ["S1", "S2"]}
-    status = quiet_hq.run_event("/assets/associate", body)
-    assert status["numRequested"] == 8
+    body = {"assets": [PAGES, KEYNOTE], "serialNumbers": ["S1", "S2", "S3", "S4"]}
+    assert quiet_hq.run_event("/assets/associate", body)["numRequested"] == 8
+    body = {"assets": [PAGES, KEYNOTE], "clientUserIds": ["u-1", "u-2"]}
+    assert quiet_hq.run_event("/assets/associate", body)["numRequested"] == 4
 
 
 def test_background_worker_completes_events_without_hooks(hq):
@@ -98,14 +99,16 @@ def test_running_out_of_licenses_is_a_partial_9709_failure(quiet_hq):
     assert counts(quiet_hq, "1000000002") == (3, 0)
 
 
-def test_unknown_or_retired_user_is_async_9609(quiet_hq):
+def test_unknown_or_retired_user_is_async_9609_when_configured(quiet_sim, quiet_hq):
+    quiet_sim.configure(unknown_user_error="async")
     status = quiet_hq.run_event("/assets/associate", {"assets": [KEYNOTE], "clientUserIds": ["nobody", "u-old", "u-1"]})
     assert (status["eventStatus"], status["numCompleted"]) == ("FAILED", 1)
     [failure] = status["failures"]
     assert (failure["errorNumber"], failure["errorInfo"]["clientUserIds"]) == (9609, ["nobody", "u-old"])
 
 
-def test_failures_are_grouped_per_error_number(quiet_hq):
+def test_failures_are_grouped_per_error_number(quiet_sim, quiet_hq):
+    quiet_sim.configure(unknown_user_error="async", mixed_targets="accept")  # one event with 9609 and 9709
     body = {"assets": [KEYNOTE], "clientUserIds": ["nobody"], "serialNumbers": ["S1", "S2", "S3", "S4"]}
     status = quiet_hq.run_event("/assets/associate", body)
     assert sorted(failure["errorNumber"] for failure in status["failures"]) == [9609, 9709]

@@ -37,6 +37,7 @@ def test_large_results_are_split_into_chunks_of_at_most_100(subscribed, quiet_si
 
 
 def test_successes_and_failures_arrive_separately_with_one_error_each(subscribed, quiet_sim, receiver):
+    quiet_sim.configure(unknown_user_error="async", mixed_targets="accept")  # one event with 9609 and 9709
     body = {"assets": [KEYNOTE], "clientUserIds": ["ghost"], "serialNumbers": ["S1", "S2", "S3", "S4"]}
     subscribed.run_event("/assets/associate", body)
     notifications = drain(quiet_sim, receiver, "ASSET_MANAGEMENT")
