@@ -30,6 +30,7 @@ from tests.integration.deployment_helpers import (
 )
 from tests.integration.token_helpers import assert_no_secret
 from tests.integration.token_helpers import opened_store as runner_store
+from tests.simulator.testing import Api
 
 
 @pytest.fixture
@@ -387,3 +388,47 @@ def test_a_token_revoked_during_a_deployment_is_stored_revoked_and_the_message_n
     with runner_store(runner) as store:
         assert store.get_token("hq")["status"] == "revoked"
     assert posts(sim, "/assets/associate") == []
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["errorinfo-names-them", "found-by-halving"])
+def test_a_user_retired_at_apple_since_the_sync_is_registered_again_and_licensed_in_the_same_run(runner, sim, named):
+    """Apple refuses the whole associate synchronously (9609, Fleet's production traffic): the other users are
+    sent again without the retired one, who is registered once more and licensed; nobody is reported failed."""
+    played(runner, setup_tasks(sim, ["keynote"]))
+    sim.configure(unknown_user_info=named)
+    api = Api(sim, sim.tokens[HQ])
+    assert api.run_event("/users/retire", {"users": [{"clientUserId": "u-2"}]})["eventStatus"] == "COMPLETE"
+    sim.clear_request_log()
+
+    run = played(runner, [deploy("deploy", "keynote-staff", "user", ["u-1", "u-2"], application="keynote")])
+    result = run.result("deploy")
+    assert sorted(result["licensed"]) == ["u-1", "u-2"] and result["failed_members"] == []
+    assert member_states(runner, "keynote-staff") == {"u-1": "licensed", "u-2": "licensed"}
+    assert {("user", "u-1"), ("user", "u-2")} <= apple_holders(sim, KEYNOTE)
+    [create] = posts(sim, "/users/create")
+    assert [user["clientUserId"] for user in create["body"]["users"]] == ["u-2"]
+    bodies = [entry["body"]["clientUserIds"] for entry in posts(sim, "/assets/associate")]
+    assert bodies[0] == ["u-1", "u-2"] and bodies[-1] == ["u-2"] and ["u-1"] in bodies
+    assert (
+        played(runner, [deploy("again", "keynote-staff", "user", ["u-1", "u-2"], application="keynote")]).result(
+            "again"
+        )["changed"]
+        is False
+    )
+
+
+def test_a_user_at_its_device_limit_fails_alone_with_9622_and_the_token_stays_valid(runner, sim):
+    sim.set_limits(maxClientUserIds=1)  # one batch per user: the second batch must still go out
+    played(runner, setup_tasks(sim, ["keynote"]))
+    sim.set_user_device_limit(HQ, "u-1")
+    with runner_store(runner) as store:
+        status_before = store.get_token("hq")["status"]
+    run = played(runner, [deploy("deploy", "keynote-staff", "user", ["u-1", "u-2"], application="keynote")])
+    result = run.result("deploy")
+    assert result["licensed"] == ["u-2"]
+    [failed] = result["failed_members"]
+    assert failed["member_id"] == "u-1" and failed["error_number"] == 9622
+    assert "maximum number of devices" in failed["error_message"]
+    assert member_states(runner, "keynote-staff") == {"u-1": "failed", "u-2": "licensed"}
+    with runner_store(runner) as store:
+        assert store.get_token("hq")["status"] == status_before != "invalid"  # 9622 here is no token problem
