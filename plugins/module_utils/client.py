@@ -9,7 +9,8 @@ One ``VPPClient`` per content token. It reads limits and URLs from ``GET /servic
 flight), cuts writes into batches Apple accepts, polls asynchronous events and maps their failures back to
 each member, and watches every answer's ``mdmInfo`` for a takeover by another device-management service.
 
-Secrets: the content token lives in the session's ``Authorization`` header only. Exception texts name the
+Secrets: the content token lives in the session's ``Authorization`` header only (the metadata lookup's ``itvt``
+cookie is built from it per request). Exception texts name the
 endpoint and Apple's ``errorNumber``; they never carry headers, the token, or the text of a ``requests``
 exception (which can include request details).
 """
@@ -35,6 +36,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
     error_for,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.submission import OnSubmit, submit_batches
+from ansible_collections.mdm.vpp.plugins.module_utils.version import USER_AGENT
 
 try:
     import requests
@@ -199,9 +201,10 @@ def plan_batches(
     """Cut one logical asset request into requests Apple accepts.
 
     Ids are de-duplicated first (a duplicate is a hard 400 at Apple). Every asset chunk is combined with every
-    target chunk; user and device chunks travel together in the same request. With ``max_assets=None`` (revoke)
-    the batches carry no assets. Returns a list of ``{"assets", "client_user_ids", "serial_numbers"}``; empty
-    when there is nothing to do.
+    target chunk. A batch carries users only or devices only: Apple refuses a request naming both (Fleet's
+    api.go), and a synchronous refusal of a user (9609, 9622) must never take devices down with it. With
+    ``max_assets=None`` (revoke) the batches carry no assets. Returns a list of ``{"assets", "client_user_ids",
+    "serial_numbers"}``; empty when there is nothing to do.
     """
     users = unique(str(user_id) for user_id in client_user_ids)
     serials = unique(str(serial) for serial in serial_numbers)
@@ -219,14 +222,10 @@ def plan_batches(
     serial_chunks = chunks(serials, max_serial_numbers)
     batches = []
     for asset_chunk in asset_chunks:
-        for index in range(max(len(user_chunks), len(serial_chunks))):
-            batches.append(
-                {
-                    "assets": asset_chunk,
-                    "client_user_ids": user_chunks[index] if index < len(user_chunks) else [],
-                    "serial_numbers": serial_chunks[index] if index < len(serial_chunks) else [],
-                }
-            )
+        for user_chunk in user_chunks:
+            batches.append({"assets": asset_chunk, "client_user_ids": user_chunk, "serial_numbers": []})
+        for serial_chunk in serial_chunks:
+            batches.append({"assets": asset_chunk, "client_user_ids": [], "serial_numbers": serial_chunk})
     return batches
 
 
@@ -616,7 +615,8 @@ class VPPClient:
         # verify setting, which would silently turn validate_certs: false and ca_path into the system bundle
         self._verify = ca_path or validate_certs
         self._session.verify = self._verify
-        self._session.headers["Authorization"] = "Bearer " + token
+        self._session.headers["Authorization"] = "Bearer " + token  # the one place the token is kept
+        self._session.headers["User-Agent"] = USER_AGENT
         self._limiter = limiter_for(self.api_url, token)
         self._stats_lock = threading.Lock()
         self.request_count = 0
@@ -685,13 +685,17 @@ class VPPClient:
         label = "%s %s" % (method, ENDPOINTS[endpoint])
         return self._send(method, label, self._url(endpoint), params=params, body=body)
 
-    def _send(self, method, label, url, params=None, body=None, authenticated=True, observe=True):
+    def _content_token(self):
+        """The content token, read from the one place it is kept (the session's Authorization header)."""
+        return self._session.headers["Authorization"][len("Bearer ") :]
+
+    def _send(self, method, label, url, params=None, body=None, authenticated=True, observe=True, headers=None):
         last = None
         for attempt in range(self.retries + 1):
             if last is not None:
                 time.sleep(retry_wait(attempt - 1, self.backoff_base, self.backoff_cap, last.retry_after))
             try:
-                payload = self._attempt(method, label, url, params, body, authenticated)
+                payload = self._attempt(method, label, url, params, body, authenticated, headers)
             except _Transient as transient:
                 last = transient
                 if transient.retry_after is not None and transient.retry_after > self.max_retry_after:
@@ -702,11 +706,13 @@ class VPPClient:
             return payload
         raise _exhausted(last, label, attempt + 1)
 
-    def _attempt(self, method, label, url, params, body, authenticated):
+    def _attempt(self, method, label, url, params, body, authenticated, headers=None):
         if authenticated:
             self._limiter.wait(self.limits["maxRequestPerSecond"])
         self._count(label)
-        headers = None if authenticated else {"Authorization": None}  # service config needs no token
+        headers = dict(headers or {})
+        if not authenticated:
+            headers["Authorization"] = None  # service config and metadata lookup: no bearer token
         try:
             response = self._session.request(
                 method, url, params=params, json=body, headers=headers, timeout=self.timeout, verify=self._verify
@@ -913,7 +919,13 @@ class VPPClient:
                 "cc": country,
             }
             payload = self._send(
-                "GET", "GET contentMetadataLookup", url, params=params, authenticated=False, observe=False
+                "GET",
+                "GET contentMetadataLookup",
+                url,
+                params=params,
+                authenticated=False,
+                observe=False,
+                headers={"Cookie": "itvt=" + self._content_token()},  # Apple wants the content token here
             )
             for adam_id, result in (payload.get("results") or {}).items():
                 if isinstance(result, dict):
@@ -971,7 +983,7 @@ def _interpret(response, label):
 
 
 def _apple_error(label, error_number, message, status):
-    error = error_for(error_number, message, http_status=status)
+    error = error_for(error_number, message, http_status=status, endpoint=label)
     if status == 429 and not isinstance(error, RateLimitedError):
         error = RateLimitedError(error.msg, error_number=error_number, http_status=status)
     elif status >= 500 and not isinstance(error, ServiceUnavailableError):

@@ -209,9 +209,27 @@ ERROR_CLASSES = {
 }
 
 
-def error_for(error_number, message, http_status=None, details=None):
-    """Build the right ``AppleError`` for an Apple ``errorNumber`` (unknown numbers stay generic)."""
-    if error_number in ERROR_CLASSES:
+# (endpoint label, errorNumber) whose meaning at that endpoint differs from ERROR_CLASSES -> (class, hint).
+# 9622 from an associate is "User has reached the maximum number of devices for this license" (Fleet's api.go):
+# a failure of the users named, never an invalid token.
+ENDPOINT_ERRORS = {
+    ("POST /assets/associate", 9622): (
+        AppleError,
+        "a user named has reached Apple's maximum number of devices for this license: remove the app from one of "
+        "that user's devices, or assign it to the devices instead",
+    ),
+}
+
+
+def error_for(error_number, message, http_status=None, details=None, endpoint=None):
+    """Build the right ``AppleError`` for an Apple ``errorNumber`` (unknown numbers stay generic).
+
+    ``endpoint`` ("POST /assets/associate") selects a meaning particular to that endpoint (``ENDPOINT_ERRORS``).
+    """
+    hint = None
+    if (endpoint, error_number) in ENDPOINT_ERRORS:
+        cls, hint = ENDPOINT_ERRORS[(endpoint, error_number)]
+    elif error_number in ERROR_CLASSES:
         cls = ERROR_CLASSES[error_number]
     elif error_number is not None and (error_number == 9602 or 9700 <= error_number < 9900):
         cls = AppleValidationError
@@ -222,4 +240,4 @@ def error_for(error_number, message, http_status=None, details=None):
         ", HTTP %s" % http_status if http_status else "",
         message or "no message",
     )
-    return cls(text, error_number=error_number, http_status=http_status, details=details)
+    return cls(text, error_number=error_number, http_status=http_status, hint=hint, details=details)

@@ -27,13 +27,13 @@ from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
     VPPError,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
+from ansible_collections.mdm.vpp.plugins.module_utils.version import COLLECTION_VERSION  # in mdmInfo.metadata
 
 # Apple: a device-management service may hold at most 3,000 location tokens.
 MAX_TOKENS = 3000
 # Tokens that talk to Apple at once (vpp_sync, vpp_token_info check): each keeps under its own rate limit.
 DEFAULT_PARALLEL = 4
 MANAGER_NAME = "mdm.vpp"
-COLLECTION_VERSION = "0.1.0"  # galaxy.yml; written into mdmInfo.metadata when claiming a location
 DEFAULT_EXPIRY_WARNING_DAYS = 30
 
 TOKEN_TYPES_BY_HOST = {"business.apple.com": "business", "school.apple.com": "education"}

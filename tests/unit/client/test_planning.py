@@ -54,10 +54,12 @@ class TestPlanBatches:
         assert sorted(pairs) == sorted(expected)
         assert len(pairs) == len(set(pairs))
 
-    def test_users_and_devices_share_requests(self):
-        # 2 asset chunks x max(ceil(7/3), ceil(5/2)) = 2 x 3 requests, not 2 x (3 + 3)
+    def test_users_and_devices_never_share_a_request(self):
+        # Apple refuses a request naming both (Fleet): 2 asset chunks x (ceil(7/3) + ceil(5/2)) = 2 x (3 + 3)
         batches = plan_batches(["1", "2", "3"], ["u%d" % i for i in range(7)], ["s%d" % i for i in range(5)], **LIMITS)
-        assert len(batches) == 6
+        assert len(batches) == 12
+        assert all(not (batch["client_user_ids"] and batch["serial_numbers"]) for batch in batches)
+        assert all(batch["client_user_ids"] or batch["serial_numbers"] for batch in batches)
 
     def test_duplicates_are_removed_before_cutting(self):
         batches = plan_batches(
@@ -67,11 +69,8 @@ class TestPlanBatches:
             **LIMITS,
         )
         assert batches == [
-            {
-                "assets": [{"adamId": "1", "pricingParam": "STDQ"}],
-                "client_user_ids": ["a", "b"],
-                "serial_numbers": ["x"],
-            }
+            {"assets": [{"adamId": "1", "pricingParam": "STDQ"}], "client_user_ids": ["a", "b"], "serial_numbers": []},
+            {"assets": [{"adamId": "1", "pricingParam": "STDQ"}], "client_user_ids": [], "serial_numbers": ["x"]},
         ]
 
     def test_pricing_params_are_distinct_assets(self):
@@ -90,8 +89,9 @@ class TestPlanBatches:
             (), ["a", "b", "c", "d"], ["x"], max_assets=None, max_client_user_ids=3, max_serial_numbers=2
         )
         assert batches == [
-            {"assets": [], "client_user_ids": ["a", "b", "c"], "serial_numbers": ["x"]},
+            {"assets": [], "client_user_ids": ["a", "b", "c"], "serial_numbers": []},
             {"assets": [], "client_user_ids": ["d"], "serial_numbers": []},
+            {"assets": [], "client_user_ids": [], "serial_numbers": ["x"]},
         ]
 
     def test_user_batches_keep_one_entry_per_client_user_id(self):

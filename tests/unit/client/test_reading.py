@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.mdm.vpp.plugins.module_utils.errors import InvalidVersionError
+from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError, InvalidVersionError
 
-from .conftest import BRANCH, HQ, api_requests
+from .conftest import BRANCH, HQ, api_requests, assert_no_secret
 
 
 def identity(assignment):
@@ -189,3 +189,21 @@ class TestMetadata:
         assert lookup[0]["query"]["id"] == ["1000000001,2000000001,424242"]
         assert lookup[0]["query"]["p"] == ["mdm-lockup"]
         assert lookup[0]["query"]["cc"] == ["US"]
+        assert lookup[0]["location"] == HQ  # the content token came as the itvt cookie
+
+    def test_lookup_sends_the_token_as_cookie_only(self, sim, make_client):
+        client = make_client(HQ)
+        seen = []
+        client._session.hooks["response"].append(lambda response, **kwargs: seen.append(response.request.headers))
+        client.metadata_lookup(["1000000001"], "enterprisestore", "US")
+        [headers] = [headers for headers in seen if "Cookie" in headers]
+        assert headers["Cookie"] == "itvt=" + sim.tokens[HQ]
+        assert "Authorization" not in headers
+
+    def test_a_refused_lookup_never_shows_the_token(self, sim, make_client):
+        client = make_client(HQ)
+        sim.revoke_token(HQ)
+        with pytest.raises(AppleError) as raised:
+            client.metadata_lookup(["1000000001"], "enterprisestore", "US")
+        assert raised.value.http_status == 403
+        assert_no_secret(raised.value, sim.tokens[HQ])

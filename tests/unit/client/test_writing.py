@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.mdm.vpp.plugins.module_utils.errors import EventTimeoutError, TakeoverError
+from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
+    AppleError,
+    AuthenticationError,
+    EventTimeoutError,
+    TakeoverError,
+    UnknownUserError,
+)
 
 from .conftest import HQ, api_requests, assert_no_secret
 
@@ -78,7 +84,8 @@ class TestBatching:
 
 class TestEvents:
     def test_partial_failures_are_mapped_to_each_member(self, sim, make_client):
-        sim.configure(hold_events=True)
+        # about mapping an event's failures back to members: 9609 asynchronously (a user retired after submission)
+        sim.configure(hold_events=True, unknown_user_error="async")
         client = make_client()
         # Numbers has 3 licenses: 5 users ask for one, and one more user is not registered at all
         batches = client.associate(["1000000002"], client_user_ids=["u-01", "u-02", "u-03", "u-04", "u-05", "ghost"])
@@ -158,3 +165,52 @@ class TestTakeover:
     def test_no_manager_id_means_no_check(self, sim, make_client):
         sim.set_mdm_info(HQ, OTHER)
         assert make_client().client_config()["mdmInfo"]["id"] == OTHER["id"]
+
+
+class TestSynchronousRefusals:
+    def test_users_and_devices_go_in_separate_requests(self, sim, make_client):
+        client = make_client()
+        batches = client.associate(["1000000003"], client_user_ids=["u-01"], serial_numbers=["SN-1"])
+        posts = api_requests(sim, HQ, "/assets/associate", "POST")
+        assert [sorted(entry["body"]) for entry in posts] == [
+            ["assets", "clientUserIds"],
+            ["assets", "serialNumbers"],
+        ]
+        assert len(batches) == 2
+
+    def test_an_unknown_user_refused_at_once_is_an_unknown_user_error(self, sim, make_client):
+        with pytest.raises(UnknownUserError) as raised:
+            make_client().associate(["1000000003"], client_user_ids=["u-01", "ghost"])
+        assert (raised.value.error_number, raised.value.http_status) == (9609, 400)
+        assert raised.value.error_info == {"clientUserIds": ["ghost"]}
+
+    def test_9622_from_associate_is_a_member_failure_not_an_invalid_token(self, sim, make_client):
+        sim.set_user_device_limit(HQ, "u-01")
+        client = make_client()
+        with pytest.raises(AppleError) as raised:
+            client.associate(["1000000003"], client_user_ids=["u-01"])
+        assert not isinstance(raised.value, AuthenticationError)
+        assert raised.value.error_number == 9622
+        assert "maximum number of devices" in str(raised.value)
+        assert client.client_config()["locationName"] == "Headquarters"  # the token still works
+
+    def test_9622_elsewhere_is_still_an_invalid_token(self, sim, make_client):
+        client = make_client()
+        client._session.headers["Authorization"] = "Bearer bm90LWEtdG9rZW4="
+        with pytest.raises(AuthenticationError) as raised:
+            client.client_config()
+        assert (raised.value.error_number, raised.value.http_status) == (9622, 200)
+
+    def test_every_request_names_the_collection_in_its_user_agent(self, sim, make_client):
+        from ansible_collections.mdm.vpp.plugins.module_utils.version import USER_AGENT
+
+        client = make_client()
+        client.client_config()
+        client.metadata_lookup(["1000000001"], "enterprisestore", "US")
+        agents = {entry["path"]: entry["user_agent"] for entry in sim.request_log()}
+        assert agents == {
+            "/mdm/v2/service/config": USER_AGENT,
+            "/mdm/v2/client/config": USER_AGENT,
+            "/_meta/lookup": USER_AGENT,
+        }
+        assert USER_AGENT.startswith("mdm.vpp/")
