@@ -17,8 +17,11 @@ uniform ``fail_json`` without secrets. A module then reads::
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import threading
 import traceback
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -28,7 +31,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.client import (
     REQUESTS_IMPORT_ERROR,
     VPPClient,
 )
-from ansible_collections.mdm.vpp.plugins.module_utils.errors import VPPError
+from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, VPPError
 
 VPP_COMMON_ARGSPEC = {
     "store": {"type": "str", "fallback": (env_fallback, ["VPP_STORE"])},
@@ -43,6 +46,89 @@ VPP_COMMON_ARGSPEC = {
 
 
 NO_LOG_MASK = "********"  # what Ansible puts in place of a no_log value
+
+MAX_NAME_LENGTH = 255
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+LOOPBACK_NAMES = ("localhost",)
+
+
+def check_name(option, value):
+    """Refuse a name (of a token, application, deployment or collection) that is empty, holds a control character
+    or is longer than ``MAX_NAME_LENGTH`` characters; ``None`` (not given) passes."""
+    if value is None:
+        return
+    problem = None
+    if not value.strip():
+        problem = "is empty"
+    elif CONTROL_CHARACTERS.search(value):
+        problem = "holds a control character (%r)" % CONTROL_CHARACTERS.search(value).group()
+    elif len(value) > MAX_NAME_LENGTH:
+        problem = "is %d characters long, more than %d" % (len(value), MAX_NAME_LENGTH)
+    if problem:
+        raise ConfigurationError(
+            "%s %s" % (option, problem),
+            hint="give %s a name of 1 to %d characters without line breaks, tabs or other control characters"
+            % (option, MAX_NAME_LENGTH),
+        )
+
+
+def is_loopback(host):
+    """Whether ``host`` (a URL's host name) is this machine: 127.0.0.0/8, ::1 or localhost."""
+    host = (host or "").lower().rstrip(".")
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_api_url(api_url):
+    """Refuse an ``api_url`` that is not https, except plain http to a loopback address (a local simulator): the
+    content token travels in a request header."""
+    if api_url is None:
+        return
+    parts = urlsplit(api_url)
+    scheme = parts.scheme.lower()
+    if scheme == "https" and parts.hostname:
+        return
+    if scheme == "http" and parts.hostname and is_loopback(parts.hostname):
+        return
+    if scheme == "http" and parts.hostname:
+        raise ConfigurationError(
+            "api_url uses plain http to %s, which is not this machine: the content token would cross the network "
+            "unencrypted" % parts.hostname,
+            hint="use an https:// URL (plain http is accepted only for 127.0.0.1, ::1 or localhost)",
+        )
+    raise ConfigurationError(
+        "api_url %r is not an https:// URL" % api_url, hint="give Apple's service URL, e.g. %s" % DEFAULT_API_URL
+    )
+
+
+def check_common_options(params):
+    """The common options (and ``wait_timeout`` where a module has it) before any client is built or call made."""
+    check_api_url(params.get("api_url"))
+    for option in ("timeout", "wait_timeout"):
+        value = params.get(option)
+        if value is not None and value <= 0:
+            raise ConfigurationError(
+                "%s must be more than 0 seconds, got %s" % (option, value), hint="give %s in seconds" % option
+            )
+    retries = params.get("retries")
+    if retries is not None and retries < 0:
+        raise ConfigurationError(
+            "retries must be 0 or more, got %s" % retries, hint="give how often to retry a failed request (default 5)"
+        )
+
+
+def option_value(params, path):
+    """The value of option ``path`` ("name", or "collection.name" for a suboption); ``None`` when not given."""
+    value = params
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
 
 
 def censored(value, secrets):
@@ -79,9 +165,13 @@ def common_argspec(argument_spec=None):
 
 
 class VPPModule:
-    """Wraps ``AnsibleModule`` with the collection's common options, store, clients and error handling."""
+    """Wraps ``AnsibleModule`` with the collection's common options, store, clients and error handling.
 
-    def __init__(self, argument_spec=None, **kwargs):
+    ``names``: the module's options (``"collection.name"`` for a suboption) that name something it creates; each
+    is checked by ``check_name``, and the common options by ``check_common_options``, before anything else runs.
+    """
+
+    def __init__(self, argument_spec=None, names=(), **kwargs):
         self._module = AnsibleModule(argument_spec=common_argspec(argument_spec), **kwargs)
         if not HAS_REQUESTS:
             self._module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
@@ -90,6 +180,12 @@ class VPPModule:
         self._secrets = set()  # decrypted content tokens: censored from every result, failure and warning
         # the sync engine builds clients from worker threads: guard the client list and the censored values
         self._clients_lock = threading.Lock()
+        try:
+            check_common_options(self.params)
+            for option in names:
+                check_name(option, option_value(self.params, option))
+        except VPPError as err:
+            self.fail_from_error(err)
 
     # --- what modules use from AnsibleModule ---
 
@@ -126,12 +222,21 @@ class VPPModule:
 
     @property
     def store(self):
-        """The state store, opened on first use; warns once if a new store key was generated."""
+        """The state store, opened on first use (never created: see ``open_store``)."""
+        return self.open_store()
+
+    def open_store(self, create=False):
+        """The state store, opened on first use; warns once if a new store key was generated.
+
+        Only registering a token (``vpp_token``) passes ``create=True``; in check mode a store is never created.
+        Any other first use of a store that does not exist fails with "no store at PATH".
+        """
         if self._store is None:
             # imported here so modules that never touch the store do not pay for (or depend on) it
             from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
 
-            self._store = open_store(self.params["store"], self.params["store_key"])
+            create = create and not self.check_mode
+            self._store = open_store(self.params["store"], self.params["store_key"], create=create)
             if getattr(self._store, "key_generated", False):
                 self.warn(
                     "a new store key was generated and written to %s: back it up, the stored tokens cannot be "

@@ -45,6 +45,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.errors import LockTimeoutE
 ENV_STORE = "VPP_STORE"
 ENV_STORE_KEY = "VPP_STORE_KEY"
 DEFAULT_STORE_PATH = "~/.local/share/mdm.vpp/vpp.db"
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 BATCH_SIZE = 1000
 DEFAULT_BUSY_TIMEOUT = 60.0
@@ -462,6 +463,30 @@ def _create_key_file(path):
     return key, True
 
 
+def missing_store(location):
+    """The refusal of every module but ``vpp_token`` (registering) when the store does not exist yet."""
+    return StoreError(
+        "no store at %s: register a token with mdm.vpp.vpp_token first" % location,
+        hint="check the store option (or VPP_STORE) for a typo; only vpp_token creates a store, never in check mode",
+    )
+
+
+def check_sqlite_file(path):
+    """Refuse a store file that is empty or does not start with SQLite's header: never initialise it silently."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(
+            "cannot read the store %s: %s" % (path, exc.strerror or exc),
+            hint="make the store file readable, or choose another location (store / VPP_STORE)",
+        ) from None
+    if header != SQLITE_HEADER:
+        raise StoreError(
+            "store %s is empty or not an SQLite database" % path, hint="restore it from a backup or move it away"
+        )
+
+
 def _pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -493,16 +518,25 @@ class SQLiteDialect:
         """Statements are written with ``?`` placeholders, SQLite's own style."""
         return text
 
-    def prepare(self):
-        """Create the private directory and the 0600 database file before SQLite touches them."""
+    def prepare(self, create=True):
+        """Create the private directory and the 0600 database file before SQLite touches them (``create``), else
+        refuse a missing store; refuse a dangling symlink, and a file that is empty or not an SQLite database."""
+        if os.path.islink(self.path) and not os.path.exists(self.path):
+            raise StoreError(
+                "store %s is a symbolic link to %s, which does not exist" % (self.path, os.readlink(self.path)),
+                hint="give the path of the store itself with the store option or VPP_STORE, or remove the link",
+            )
+        if os.path.exists(self.path):
+            check_sqlite_file(self.path)
+            return
+        if not create:
+            raise missing_store(self.path)
         directory = os.path.dirname(self.path)
         try:
             if not os.path.isdir(directory):
                 os.makedirs(directory, mode=0o700, exist_ok=True)
                 os.chmod(directory, 0o700)
-            if not os.path.exists(self.path):
-                with contextlib.suppress(FileExistsError):
-                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            self._create_database_file()
         except OSError as exc:
             # makedirs says only "File exists" when a file stands where the store's directory should be
             reason = "%s is a file, not a directory" % directory if os.path.isfile(directory) else exc.strerror
@@ -510,6 +544,25 @@ class SQLiteDialect:
                 "cannot create the store %s: %s" % (self.path, reason or exc),
                 hint="choose a writable location with the store option or VPP_STORE",
             ) from None
+
+    def _create_database_file(self):
+        """Put a 0600 SQLite file (header written, no tables yet) at the path in one step: another process never
+        sees an empty file there, which the next open refuses as damaged. When two create at once, the first wins."""
+        temporary = "%s.%s.tmp" % (self.path, uuid.uuid4().hex)
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            try:
+                conn = sqlite3.connect(temporary)
+                conn.execute("PRAGMA journal_mode = WAL")  # writes the header (and WAL mode) into the file
+                conn.close()
+            except sqlite3.Error as exc:
+                raise OSError(str(exc)) from None
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, self.path)  # never replaces
+        finally:
+            for leftover in (temporary, temporary + "-wal", temporary + "-shm"):
+                with contextlib.suppress(OSError):
+                    os.unlink(leftover)
 
     def connect(self):
         """A connection in autocommit mode (transactions are explicit), WAL, foreign keys on."""
@@ -632,8 +685,11 @@ def _dialect_for(location, busy_timeout):
     return SQLiteDialect(location, busy_timeout)
 
 
-def open_store(location=None, key=None, busy_timeout=DEFAULT_BUSY_TIMEOUT, migrate_to=None):
+def open_store(location=None, key=None, busy_timeout=DEFAULT_BUSY_TIMEOUT, migrate_to=None, create=True):
     """Open (creating and upgrading as needed) the store at ``location`` and unlock it with ``key``.
+
+    ``create=False`` (every module but ``vpp_token`` registering, and check mode) refuses a store that does not
+    exist yet, or a database without the store's schema, and writes nothing (no file, key file nor directory).
 
     ``location``: a file path, ``sqlite:///abs/path``, or a ``postgresql://`` DSN; default ``VPP_STORE``, else
     ``~/.local/share/mdm.vpp/vpp.db``. ``key``: the passphrase protecting token secrets; default
@@ -648,7 +704,7 @@ def open_store(location=None, key=None, busy_timeout=DEFAULT_BUSY_TIMEOUT, migra
         )
     dialect = _dialect_for(resolve_location(location), busy_timeout)
     key = key or os.environ.get(ENV_STORE_KEY) or None  # an empty key is no key
-    return Store(dialect, key, migrate_to=migrate_to)
+    return Store(dialect, key, migrate_to=migrate_to, create=create)
 
 
 # --- the store ----------------------------------------------------------------------------------------------------
@@ -657,8 +713,9 @@ def open_store(location=None, key=None, busy_timeout=DEFAULT_BUSY_TIMEOUT, migra
 class Store:
     """The state store. Obtain one with ``open_store()``; use it as a context manager or call ``close()``."""
 
-    def __init__(self, dialect, key, migrate_to=None):
+    def __init__(self, dialect, key, migrate_to=None, create=True):
         self._dialect = dialect
+        self._create = create
         self.location = dialect.location
         self.key_file = None
         self.key_generated = False
@@ -666,8 +723,10 @@ class Store:
         self._connections = []
         self._connections_guard = threading.Lock()
         self._fernet = None
-        dialect.prepare()
+        dialect.prepare(create)
         try:
+            if not create and (self.schema_version == 0 or self._meta_value("canary") is None):
+                raise missing_store(self.location)  # an empty database (PostgreSQL) or a half-created store
             self._migrate(SCHEMA_VERSION if migrate_to is None else migrate_to)
             self._unlock(key)
             self.manager_id = self._meta_value("manager_id")

@@ -145,8 +145,9 @@ class PostgreSQLDialect:
     def sql(self, text):
         return to_psycopg_sql(text)
 
-    def prepare(self):
-        """Nothing to create up front: the database must exist, the migrations create the tables."""
+    def prepare(self, create=True):
+        """Nothing to create up front: the database must exist, the migrations create the tables (``Store`` refuses
+        a database without them when ``create`` is false)."""
 
     def connect(self):
         """A connection in autocommit mode (transactions are explicit) that waits at most the busy timeout."""

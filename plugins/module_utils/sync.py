@@ -520,6 +520,8 @@ def run_module(module):
     validate_options(params["mode"], params["full_sync_interval_days"], params["parallel"])
     store = module.store
     names = params["tokens"] if params["tokens"] else [token["name"] for token in store.list_tokens()]
+    if not names:
+        module.warn("no token registered in store %s: nothing was synchronised" % store.location)
     options = SyncOptions(
         mode=params["mode"],
         full_sync_interval_days=params["full_sync_interval_days"],

@@ -328,12 +328,17 @@ def ensure_token(module, now=None):
     now = now or utc_now()
     params = module.params
     name = params["name"]
+    content_token = read_content_token(params) if params["state"] == "present" else None
+    if content_token is not None:
+        check_not_expired(name, content_token, now)  # before the store is created: a bad token leaves nothing
+    # only registering a content token creates the store (and never in check mode); a malformed token stops first
+    store = module.open_store(create=content_token is not None)
     # check mode writes nothing, not even the lock row; the real run serialises with other jobs on this token
-    lock = contextlib.nullcontext() if module.check_mode else module.store.token_lock(name)
+    lock = contextlib.nullcontext() if module.check_mode else store.token_lock(name)
     with lock:
         if params["state"] == "absent":
             return _remove(module, name, now)
-        return _register(module, name, read_content_token(params), now)
+        return _register(module, name, content_token, now)
 
 
 def check_parallel(parallel):

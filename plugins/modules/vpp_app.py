@@ -235,6 +235,7 @@ def main():
         mutually_exclusive=MUTUALLY_EXCLUSIVE,
         required_one_of=REQUIRED_ONE_OF,
         supports_check_mode=True,
+        names=("name",),
     )
     module.run(ensure_application)
 

@@ -449,6 +449,7 @@ def main():
         required_together=REQUIRED_TOGETHER,
         required_if=REQUIRED_IF,
         supports_check_mode=True,
+        names=("name", "collection.name"),
     )
     module.run(ensure_deployment)
 

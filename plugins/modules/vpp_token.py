@@ -284,7 +284,9 @@ MUTUALLY_EXCLUSIVE = [("token", "token_file")]
 
 
 def main():
-    module = VPPModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
+    module = VPPModule(
+        argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True, names=("name",)
+    )
     module.run(ensure_token)
 
 

@@ -17,6 +17,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.mdm.vpp.plugins.module_utils.client import DEFAULT_API_URL
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import TokenExpiredError
 from ansible_collections.mdm.vpp.plugins.module_utils.module import VPP_COMMON_ARGSPEC, VPPModule, common_argspec
+from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
 
 ENV_NAMES = (
     "VPP_STORE",
@@ -153,7 +154,7 @@ def test_store_opens_once_and_warns_about_a_generated_key(capsys, tmp_path, monk
     monkeypatch.setattr(VPPModule, "warn", lambda self, message: given.append(message))
 
     def open_twice(module):
-        first, second = module.store, module.store
+        first, second = module.open_store(create=True), module.store  # as vpp_token registering a token does
         return {"same": first is second, "key_file": first.key_file}
 
     code, answer = run_module(capsys, {"store": str(tmp_path / "vpp.db")}, open_twice)
@@ -177,6 +178,7 @@ def test_client_uses_the_common_options_and_censors_its_token(capsys, tmp_path):
             "stats": module.request_stats(),
         }
 
+    open_store(str(tmp_path / "vpp.db")).close()  # only vpp_token creates a store
     args = {"store": str(tmp_path / "vpp.db"), "api_url": "http://127.0.0.1:9/mdm/v2/", "timeout": 4, "retries": 1}
     answer = run_module(capsys, args, build)[1]
     assert answer["api_url"] == "http://127.0.0.1:9/mdm/v2"

@@ -12,6 +12,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError
 from ansible_collections.mdm.vpp.plugins.module_utils.module import NO_LOG_MASK, VPPModule, censored
+from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
 
 TOKEN = "c2VjcmV0LWNvbnRlbnQtdG9rZW4tZm9yLXRoZS1jZW5zb3ItdGVzdA=="
 OTHER = "b3RoZXItc2VjcmV0LWNvbnRlbnQtdG9rZW4tZm9yLXRoZS10ZXN0cw=="
@@ -49,6 +50,7 @@ def test_a_failure_and_a_warning_naming_a_client_token_are_censored(capsys, tmp_
         module.warn("retrying with %s" % TOKEN)
         raise AppleError("Apple refused %s" % TOKEN, error_number=9603)
 
+    open_store(str(tmp_path / "vpp.db"), key="censor test key").close()  # only vpp_token creates a store
     answer = run_module(capsys, str(tmp_path / "vpp.db"), leaky)
     assert answer["failed"] is True
     assert "Apple refused %s" % NO_LOG_MASK in answer["msg"]

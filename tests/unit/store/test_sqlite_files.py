@@ -141,7 +141,7 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(db_path):
         open_store(db_path, key="k")
     assert caught.value.__class__ is StoreError  # exactly, not a subclass
     message = str(caught.value)
-    assert db_path in message and "not a database" in message and "restore it from a backup" in message
+    assert db_path in message and "not an SQLite database" in message and "restore it from a backup" in message
 
 
 def test_a_damaged_database_is_a_clear_error(db_path, content_token):
