@@ -26,10 +26,12 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.mdm.vpp.plugins.module_utils.answers import CHECKS, check_page
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
     AppleError,
     ConfigurationError,
     EventTimeoutError,
+    MalformedAnswerError,
     RateLimitedError,
     ServiceUnavailableError,
     TakeoverError,
@@ -502,7 +504,7 @@ class Listing:
         """One page, or ``None`` when a page after the first no longer exists (the listing shrank meanwhile)."""
         params = dict(self._params, pageIndex=index)
         try:
-            page = self._client.request("GET", self._endpoint, params=params)
+            page = self._client.request("GET", self._endpoint, params=params, check=self._check(index))
         except AppleError as err:
             if index > 0 and err.error_number == INVALID_PAGE:
                 return None
@@ -514,6 +516,10 @@ class Listing:
             if page.get("nextPageIndex") is not None:
                 self._highest_next = max(self._highest_next, page["nextPageIndex"])
         return page
+
+    def _check(self, index):
+        """The check of page ``index`` (``answers.check_page``), run by the client inside its retry loop."""
+        return lambda page, label: check_page(page, label, self._records_keys, index)
 
     def _horizon(self):
         """One past the last page index known to exist (grows when Apple announces more pages)."""
@@ -680,22 +686,34 @@ class VPPClient:
 
     # --- HTTP core ---
 
-    def request(self, method, endpoint, params=None, body=None):
-        """One call to a documented endpoint (a key of ``ENDPOINTS``), retried as needed; returns the JSON body."""
+    def request(self, method, endpoint, params=None, body=None, check=None):
+        """One call to a documented endpoint (a key of ``ENDPOINTS``), retried as needed; returns the JSON body.
+
+        ``check(answer, label)`` (default: the endpoint's in ``answers.CHECKS``) raises ``MalformedAnswerError``
+        for an answer not shaped as the reference says; such an answer is retried like a 5xx.
+        """
         label = "%s %s" % (method, ENDPOINTS[endpoint])
-        return self._send(method, label, self._url(endpoint), params=params, body=body)
+        check = check or CHECKS.get(endpoint)
+        return self._send(method, label, self._url(endpoint), params=params, body=body, check=check)
 
     def _content_token(self):
         """The content token, read from the one place it is kept (the session's Authorization header)."""
         return self._session.headers["Authorization"][len("Bearer ") :]
 
-    def _send(self, method, label, url, params=None, body=None, authenticated=True, observe=True, headers=None):
+    def _send(
+        self, method, label, url, params=None, body=None, authenticated=True, observe=True, headers=None, check=None
+    ):
         last = None
         for attempt in range(self.retries + 1):
             if last is not None:
                 time.sleep(retry_wait(attempt - 1, self.backoff_base, self.backoff_cap, last.retry_after))
             try:
                 payload = self._attempt(method, label, url, params, body, authenticated, headers)
+                if check is not None:
+                    check(payload, label)
+            except MalformedAnswerError as malformed:
+                last = _Transient(malformed)
+                continue
             except _Transient as transient:
                 last = transient
                 if transient.retry_after is not None and transient.retry_after > self.max_retry_after:

@@ -116,6 +116,15 @@ class ServiceUnavailableError(AppleError):
     )
 
 
+class MalformedAnswerError(ServiceUnavailableError):
+    """An HTTP 200 answer that is not what the reference describes (a page without its list, a negative count):
+    retried like a 5xx; never taken for data."""
+
+    default_hint = (
+        "Apple's answer was malformed; nothing was stored from it: run again later (raise 'retries' if it persists)"
+    )
+
+
 class InvalidVersionError(AppleError):
     """9721: Apple does not know the ``sinceVersionId`` (for example after a store restore)."""
 

@@ -59,6 +59,7 @@ REASON_AUTO_AGE = "auto: last full sync %d days ago"
 REASON_NO_VERSION = "fallback: no stored versionId to ask Apple for changes"
 REASON_VERSION_REJECTED = "fallback: Apple rejected the stored versionId"
 REASON_COUNTS_DISAGREE = "fallback: the store holds assignments Apple no longer counts"
+NO_TARGET_WARNING = "skipped %d assignment record(s) without serialNumber or clientUserId"
 
 _CHANGE_KINDS = ("added", "changed", "removed")
 
@@ -134,6 +135,11 @@ def assignment_key(assignment):
         "user" if user else "device",
         user or assignment["serialNumber"],
     )
+
+
+def has_target(assignment):
+    """Whether one of Apple's ``Assignment`` names a user or a device (Apple has sent records naming neither)."""
+    return bool(assignment.get("clientUserId") or assignment.get("serialNumber"))
 
 
 def user_row(user):
@@ -371,7 +377,7 @@ class TokenSync:
             self.store.begin_user_snapshot(self.name) as users,
         ):
             assignments_version = assignment_listing.version_id
-            assignments.add_keys(map(assignment_key, assignment_listing))
+            assignments.add_keys(self._assignment_keys(assignment_listing))
             users_version = user_listing.version_id
             users.add_rows(map(user_row, user_listing))
             with self.store.transaction():
@@ -397,6 +403,17 @@ class TokenSync:
                         users_version=users_version,
                     )
         self._record_changes(diff, assignment_counts, user_counts)
+
+    def _assignment_keys(self, listing):
+        """The listing's assignment keys; records naming neither a user nor a device are skipped with a warning."""
+        skipped = 0
+        for record in listing:
+            if has_target(record):
+                yield assignment_key(record)
+            else:
+                skipped += 1
+        if skipped:
+            self._warn(NO_TARGET_WARNING % skipped)
 
     def _picture(self):
         """The token's license picture in a few lines, for diff mode (computed only then)."""

@@ -29,7 +29,7 @@ from tests.integration.test_vpp_sync import (
     store_picture,
 )
 from tests.integration.token_helpers import opened_store
-from tests.simulator.testing import small_scenario
+from tests.simulator.testing import Api, small_scenario
 
 TOKEN = "hq"
 SERIALS = ["SN-F1", "SN-F2", "SN-F3"]
@@ -168,6 +168,66 @@ def test_apple_unreachable_for_good_fails_clearly_and_keeps_the_store(runner, si
         "sync",
         ["hq: GET /service/config: connection failed or was dropped (after 2 attempt(s))", "raise 'retries'"],
     )
+
+
+def page_indexes(sim, path):
+    return [int(entry["query"]["pageIndex"][0]) for entry in api_requests(sim, method="GET", path=path)]
+
+
+def test_assignment_pages_without_their_list_fail_the_sync_and_keep_the_store(runner, sim):
+    registered_and_synced(runner, sim)
+    before = database_dump(runner.store)
+    sim.inject_fault("malformed", count=5, path="/assignments", drop_keys=["assignments"])
+    run = runner.play([sync(mode="full", retries=3)])
+    assert page_indexes(sim, "/assignments") == [0, 0, 0, 0]  # four attempts, none taken for an empty page
+    assert database_dump(runner.store) == before  # no assignment row removed, nothing else written
+    failed_then_converges(
+        runner,
+        sim,
+        run,
+        "sync",
+        ["hq: GET /assignments page 0: Apple's answer has no 'assignments' list (after 4 attempt(s))",
+         "nothing was stored from it"],
+    )  # fmt: skip
+
+
+def test_one_malformed_page_is_retried_and_the_sync_completes(runner, sim):
+    registered_and_synced(runner, sim)
+    sim.inject_fault("malformed", count=1, path="/assignments", drop_keys=["totalPages", "versionId"])
+    run = played(runner, [sync(mode="full", retries=2)])
+    assert run.result("sync")["tokens"][0]["status"] == "ok"
+    assert page_indexes(sim, "/assignments")[:2] == [0, 0]
+    assert_synced_like_apple(runner, sim)
+
+
+@pytest.mark.parametrize(("count", "described"), [(-1, "int -1"), ("7", "text '7'")])
+def test_an_asset_count_that_is_not_a_count_fails_clearly_and_keeps_the_store(runner, sim, count, described):
+    registered_and_synced(runner, sim)
+    before = database_dump(runner.store)
+    asset = {"adamId": PAGES, "pricingParam": "STDQ", "productType": "App", "assignedCount": 2,
+             "availableCount": count, "retiredCount": 0, "totalCount": 50, "deviceAssignable": True}  # fmt: skip
+    body = {"assets": [asset], "currentPageIndex": 0, "size": 1, "totalPages": 1, "versionId": "v-malformed"}
+    sim.inject_fault("malformed", count=10, path="/assets", body=body)
+    run = runner.play([sync(retries=1)])
+    assert database_dump(runner.store) == before
+    message = "hq: GET /assets page 0: assets[0] (adamId %s) has availableCount %s, not a count of 0 or more" % (
+        PAGES,
+        described,
+    )
+    failed_then_converges(runner, sim, run, "sync", [message, "after 2 attempt(s)"])
+
+
+def test_an_assignment_record_without_target_is_skipped_with_a_warning(runner, sim):
+    registered_and_synced(runner, sim)
+    first_page = Api(sim, sim.tokens[HQ]).get("/assignments").json()
+    first_page["assignments"].append({"adamId": PAGES, "pricingParam": "STDQ"})  # neither user nor device
+    sim.inject_fault("malformed", count=1, path="/assignments", body=first_page)
+    run = played(runner, [sync(mode="full")])
+    result = run.result("sync")
+    assert result["tokens"][0]["status"] == "ok"
+    warning = "token hq: skipped 1 assignment record(s) without serialNumber or clientUserId"
+    assert warning in result["warnings"]
+    assert_synced_like_apple(runner, sim)
 
 
 # --- during a deployment ----------------------------------------------------------------------------------------

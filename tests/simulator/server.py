@@ -18,6 +18,7 @@ from .catalogue import error_body
 from .service import utcnow
 
 API_PREFIX = "/mdm/v2"
+ANSWERING_FAULTS = ("lost_answer", "malformed")  # the request is carried out, then its answer is spoiled
 FAULT_ANSWERS = {"429": (429, 9646, 1), "500": (500, 9603, None), "503": (503, 9729, 1), "error200": (200, 9603, None)}
 SECRET_FIELDS = ("notificationAuthToken",)
 
@@ -56,6 +57,13 @@ def redact(body):
     if isinstance(body, dict) and any(field in body for field in SECRET_FIELDS):
         return {key: ("***" if key in SECRET_FIELDS else value) for key, value in body.items()}
     return body
+
+
+def malformed_answer(body, fault):
+    """A ``malformed`` fault's answer: its ``body`` verbatim, else the real answer without its ``drop_keys``."""
+    if fault["body"] is not None:
+        return fault["body"]
+    return {key: value for key, value in body.items() if key not in (fault["drop_keys"] or ())}
 
 
 class RequestHandler(http.server.BaseHTTPRequestHandler):
@@ -133,14 +141,16 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             return
         relative = path[len(API_PREFIX) :]
         fault = sim.take_fault(relative)
-        if fault is not None and fault["kind"] != "lost_answer":
+        if fault is not None and fault["kind"] not in ANSWERING_FAULTS:
             entry["status"] = self._answer_fault(sim, fault)
             return
         if sim.settings["latency_ms"]:
             time.sleep(sim.settings["latency_ms"] / 1000.0)
         status, body, headers, location_key = sim.handle_api(method, relative, query, self.headers, raw_body)
         entry["status"], entry["location"] = status, location_key
-        if fault is not None:  # lost_answer: Apple did the work, the answer never reaches the client
+        if fault is not None and fault["kind"] == "malformed" and status == 200:
+            body = malformed_answer(body, fault)  # Apple did the work; its HTTP 200 answer is not as documented
+        elif fault is not None and fault["kind"] == "lost_answer":  # the answer never reaches the client
             entry["status"] = None
             sim.stop_requested.wait(fault["hang_seconds"] or sim.settings["fault_hang_seconds"])
             self.close_connection = True

@@ -681,11 +681,22 @@ class Service:
             return self.issue_token(location, current=True)
 
     def inject_fault(
-        self, kind, count=1, path=None, status=None, retry_after=None, error_number=None, hang_seconds=None
+        self,
+        kind,
+        count=1,
+        path=None,
+        status=None,
+        retry_after=None,
+        error_number=None,
+        hang_seconds=None,
+        drop_keys=None,
+        body=None,
     ):
         """Queue ``count`` faults of ``kind`` (one of ``FAULT_KINDS``) for matching requests."""
         if kind not in FAULT_KINDS:
             raise ValueError("fault kind is one of %s" % ", ".join(FAULT_KINDS))
+        if kind == "malformed" and (drop_keys is None) == (body is None):
+            raise ValueError("a malformed fault takes drop_keys (a list of keys) or body (the answer to send)")
         if path and path.startswith("/mdm/v2"):
             path = path[len("/mdm/v2") :]
         with self.lock:
@@ -698,6 +709,8 @@ class Service:
                     "retry_after": retry_after,
                     "error_number": error_number,
                     "hang_seconds": hang_seconds,
+                    "drop_keys": list(drop_keys) if drop_keys is not None else None,
+                    "body": body,
                 }
             )
 
@@ -781,7 +794,7 @@ def validate_settings(settings):
             raise ValueError("%s is one of %s" % (name, ", ".join(repr(choice) for choice in choices)))
 
 
-FAULT_KINDS = ("429", "500", "503", "error200", "drop", "timeout", "lost_answer")
+FAULT_KINDS = ("429", "500", "503", "error200", "drop", "timeout", "lost_answer", "malformed")
 
 
 def _asset_matches(asset, filters):

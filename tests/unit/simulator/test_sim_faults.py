@@ -122,3 +122,22 @@ def test_http_hooks(simulator, hq):
     assert state["uId"] == "9000000000000001" and len(state["assignments"]) == 3
     bad = requests.post(root + "/purchase", json={"location": "nowhere", "adam_id": "1", "count": 1}, timeout=5)
     assert bad.status_code == 400 and "nowhere" in bad.json()["error"]
+
+
+def test_malformed_fault_drops_keys_from_the_real_answer(simulator, hq):
+    simulator.inject_fault("malformed", path="/assignments", drop_keys=["assignments", "totalPages"])
+    response = hq.get("/assignments")
+    assert response.status_code == 200
+    body = response.json()
+    assert "assignments" not in body and "totalPages" not in body and body["versionId"]
+    assert "assignments" in hq.get("/assignments").json()  # count=1: the next request is normal
+
+
+def test_malformed_fault_sends_a_body_verbatim_over_http(simulator, hq):
+    answer = {"assets": [{"adamId": "1000000001", "availableCount": -1}], "totalPages": 1, "versionId": "v"}
+    fault = {"kind": "malformed", "path": "/assets", "body": answer}
+    assert requests.post(simulator.root_url + "/_sim/faults", json=fault, timeout=5).ok
+    response = hq.get("/assets")
+    assert response.status_code == 200 and response.json() == answer
+    with pytest.raises(ValueError, match="drop_keys"):
+        simulator.inject_fault("malformed")
