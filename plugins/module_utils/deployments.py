@@ -20,7 +20,10 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import os
+import stat
 
 from ansible_collections.mdm.vpp.plugins.module_utils.apps import default_application_name, resolve_asset
 from ansible_collections.mdm.vpp.plugins.module_utils.client import FIRST_POLL, normalize_asset
@@ -41,6 +44,8 @@ from ansible_collections.mdm.vpp.plugins.module_utils.intents import (
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     ACTIVE_USER_STATUSES,
+    MAX_FILE_BYTES,
+    MAX_LINE_BYTES,
     NOT_ENOUGH_LICENSES,
     check_purpose,
     check_unchanged,
@@ -50,6 +55,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     member_states,
     parse_members,
     plan_deployment,
+    plan_excerpt,
     plan_summary,
     plan_writes,
     short_of_licenses,
@@ -80,22 +86,62 @@ def is_stale(event, now):
     return (now - parse_timestamp(event["submitted_at"])).total_seconds() >= RESUBMIT_AFTER
 
 
+def _unreadable(path, reason):
+    return ConfigurationError(
+        "cannot read members_file %s: %s" % (path, reason),
+        hint="give the path of a readable UTF-8 text file on the controller",
+    )
+
+
+def _too_big(path, what):
+    return ConfigurationError(
+        "members_file %s is too big: %s" % (path, what),
+        hint="split the collection into deployments with smaller members files; nothing was changed",
+    )
+
+
 def read_members_file(path):
-    """The text of a members file on the controller."""
+    """The lines of a members file on the controller, as an iterator that reads one line at a time.
+
+    Refused at once: anything but a regular file (``/dev/zero``, a FIFO, a directory), a file over
+    ``MAX_FILE_BYTES``, and, while reading, a line over ``MAX_LINE_BYTES`` (a file without newlines)."""
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(
-            "cannot read members_file %s: %s" % (path, getattr(exc, "strerror", None) or type(exc).__name__),
-            hint="give the path of a readable UTF-8 text file on the controller",
-        ) from None
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise _unreadable(path, exc.strerror or type(exc).__name__) from None
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
+        raise _unreadable(path, "it is %s, not a regular file" % kind)
+    if os.stat(path).st_size > MAX_FILE_BYTES:
+        raise _too_big(path, "more than %d MB, the cap of a members file" % (MAX_FILE_BYTES >> 20))
+    return _file_lines(path)
+
+
+def _file_lines(path):
+    total = 0
+    try:
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 2), b""), start=1):
+                total += len(raw)
+                if total > MAX_FILE_BYTES:
+                    raise _too_big(path, "more than %d MB, the cap of a members file" % (MAX_FILE_BYTES >> 20))
+                if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:  # its end of line not counted
+                    raise _too_big(
+                        path, "line %d is longer than %d bytes, the cap of a line" % (number, MAX_LINE_BYTES)
+                    )
+                if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8) :]
+                yield raw.decode("utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise _unreadable(path, exc.strerror or type(exc).__name__) from None
+    except UnicodeDecodeError:
+        raise _unreadable(path, "UnicodeDecodeError") from None
 
 
 def wanted_members(collection):
     """The collection's members from ``members`` and/or ``members_file``, validated before any call."""
-    text = read_members_file(collection["members_file"]) if collection.get("members_file") else None
-    return parse_members(collection["type"], collection.get("members"), text, source=collection.get("members_file"))
+    lines = read_members_file(collection["members_file"]) if collection.get("members_file") else None
+    return parse_members(collection["type"], collection.get("members"), lines, source=collection.get("members_file"))
 
 
 def deployment_view(row, counts):
@@ -321,7 +367,7 @@ class DeploymentRun:
             raise NotEnoughLicensesError(
                 "deployment %r: %s; nothing was changed" % (self.name, describe_short(plan)),
                 error_number=NOT_ENOUGH_LICENSES,
-                details={"plan": plan},
+                details={"plan": plan_excerpt(plan)},  # bounded: counts and the first members of each list
             )
         if self.check_mode:
             return self._predicted_result(plan, stored, license_type)

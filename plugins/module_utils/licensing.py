@@ -37,6 +37,12 @@ SERIAL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CLIENT_USER_ID_PATTERN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,256}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_REPORTED_PROBLEMS = 10
+# Bounds of a members file (docs/reliability.md): members, bytes, characters of one line.
+MAX_FILE_MEMBERS = 2_000_000
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_LINE_BYTES = 4096
+PLAN_LISTS = ("already", "awaiting", "to_license", "to_reclaim", "to_register", "untargeted", "forgotten", "failed")
+PLAN_EXAMPLES = 10  # entries of each per-member list a refusal shows
 
 # Apple's asynchronous error numbers this module predicts or reports itself.
 NOT_ENOUGH_LICENSES = 9709
@@ -147,9 +153,13 @@ def member_from_item(collection_type, item):
     )
 
 
-def _data_lines(text):
-    """(line number, text) of the lines that carry data: ``#`` comments and blank lines are skipped."""
-    for number, line in enumerate(text.splitlines(), start=1):
+def _data_lines(lines):
+    """(line number, text) of the lines that carry data: ``#`` comments and blank lines are skipped.
+
+    ``lines``: a text (split here) or any iterable of lines, such as an open file, read one line at a time."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             yield number, stripped
@@ -165,15 +175,26 @@ def _header(collection_type, fields):
 
 
 def parse_members_text(collection_type, text, source="members_file"):
-    """Members from a file's text: one id per line, or CSV under a header (``serial,user`` or
-    ``client_user_id,email,managed_apple_id``). Returns ``(members, problems)``; problems name the line."""
-    members, problems, columns = [], [], None
+    """Members from a file's text or lines: one id per line, or CSV under a header (``serial,user`` or
+    ``client_user_id,email,managed_apple_id``). Returns ``(members, problems)``; problems name the line.
+
+    ``text``: a string, or an iterable of lines consumed once (a file is never held whole); more than
+    ``MAX_FILE_MEMBERS`` data lines fail at once."""
+    members, problems, columns, count = [], [], None, 0
     for index, (number, line) in enumerate(_data_lines(text)):
         fields = next(csv.reader(io.StringIO(line), skipinitialspace=True))
         if index == 0:
             columns = _header(collection_type, fields)
             if columns is not None:
                 continue
+        count += 1
+        if count > MAX_FILE_MEMBERS:
+            raise ConfigurationError(
+                "members_file %s has more than %d members (line %d): that is the cap of a members file"
+                % (source, MAX_FILE_MEMBERS, number),
+                hint="split the collection into deployments of at most %d members each; nothing was changed"
+                % MAX_FILE_MEMBERS,
+            )
         where = "%s line %d" % (source, number)
         if columns is None:
             if len(fields) != 1:
@@ -232,7 +253,8 @@ def _duplicate_problems(collection_type, located):
 def parse_members(collection_type, members=None, members_text=None, source="members_file"):
     """Every member of a collection, validated; raises one ``ConfigurationError`` listing the problems.
 
-    ``members``: the module's list (strings or dicts); ``members_text``: a members file's content.
+    ``members``: the module's list (strings or dicts); ``members_text``: a members file's content, as a string
+    or an iterable of lines (read once, streaming).
     """
     located, problems = [], []
     for index, item in enumerate(members or ()):
@@ -460,10 +482,21 @@ def short_of_licenses(plan, allow_partial):
 def plan_summary(plan):
     """The plan without per-member lists: counts a person reads at a glance."""
     summary = {key: plan[key] for key in ("action", "license_type", "members", "needed", "available", "short")}
-    for key in ("already", "awaiting", "to_license", "to_reclaim", "to_register", "untargeted", "forgotten", "failed"):
+    for key in PLAN_LISTS:
         summary[key] = len(plan[key])
     summary["batches"] = dict(plan["batches"])
     return summary
+
+
+def plan_excerpt(plan, examples=PLAN_EXAMPLES):
+    """The plan with each per-member list cut to its first ``examples`` entries, plus ``counts`` of every list:
+    what a refusal returns, bounded whatever the number of members."""
+    excerpt = {key: value for key, value in plan.items() if key not in PLAN_LISTS}
+    for key in PLAN_LISTS:
+        excerpt[key] = plan[key][:examples]
+    excerpt["counts"] = {key: len(plan[key]) for key in PLAN_LISTS}
+    excerpt["truncated"] = any(len(plan[key]) > examples for key in PLAN_LISTS)
+    return excerpt
 
 
 def plan_writes(plan):

@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The bounds of a deployment's input and refusal (issue 13): members files read streaming under caps, a
+refusal that returns counts and a few members instead of the whole plan."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.mdm.vpp.plugins.module_utils import deployments, licensing
+from ansible_collections.mdm.vpp.plugins.module_utils.deployments import read_members_file, wanted_members
+from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
+    PLAN_EXAMPLES,
+    parse_members,
+    plan_deployment,
+    plan_excerpt,
+)
+
+LIMITS = {"maxClientUserIds": 1000, "maxSerialNumbers": 1000, "maxUsers": 100}
+OPTIONS = {"action": "install", "license_type": "device", "collection_type": "device", "allow_partial": False,
+           "reclaim_removed": False}  # fmt: skip
+
+
+def collection(path):
+    return {"name": "ipads", "type": "device", "members_file": str(path)}
+
+
+def test_parse_members_takes_lines_read_once():
+    lines = iter(["# inventory", "serial,user", "SN1,u-1", "", "SN2"])  # an iterator: no second pass possible
+    members = parse_members("device", members_text=lines, source="ipads.csv")
+    assert [(m["member_id"], m["device_user"]) for m in members] == [("SN1", "u-1"), ("SN2", None)]
+
+
+def test_members_file_is_read_line_by_line_with_bom_and_crlf(tmp_path):
+    path = tmp_path / "ipads.csv"
+    path.write_bytes(b"\xef\xbb\xbfserial,user\r\nSN1,u-1\r\n# note\r\nSN2\r\n")
+    lines = read_members_file(str(path))
+    assert not isinstance(lines, (str, list))  # an iterator, not the file's whole text
+    assert [m["member_id"] for m in wanted_members(collection(path))] == ["SN1", "SN2"]
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "directory"])
+def test_only_a_regular_file_is_read(tmp_path, kind):
+    path = {"device": "/dev/zero", "fifo": tmp_path / "pipe", "directory": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it would block: refused before any open
+    with pytest.raises(ConfigurationError) as info:
+        wanted_members(collection(path))
+    assert "members_file %s" % path in info.value.msg and "not a regular file" in info.value.msg
+
+
+def test_more_members_than_the_cap_fail_naming_the_file_and_the_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr(licensing, "MAX_FILE_MEMBERS", 3)
+    path = tmp_path / "ipads.txt"
+    path.write_text("serial\nSN1\nSN2\nSN3\n")  # the header line is not a member
+    assert len(wanted_members(collection(path))) == 3
+    path.write_text("serial\nSN1\nSN2\nSN3\nSN4\n")
+    with pytest.raises(ConfigurationError) as info:
+        wanted_members(collection(path))
+    assert "members_file %s has more than 3 members (line 5)" % path in info.value.msg
+
+
+def test_a_file_over_the_byte_cap_is_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(deployments, "MAX_FILE_BYTES", 1024 * 1024)
+    path = tmp_path / "big.txt"
+    path.write_text("SN1\n" * 300_000)
+    with pytest.raises(ConfigurationError) as info:
+        read_members_file(str(path))
+    assert "members_file %s is too big: more than 1 MB" % path in info.value.msg
+
+
+def test_a_file_growing_past_the_byte_cap_while_read_is_stopped(tmp_path, monkeypatch):
+    path = tmp_path / "growing.txt"
+    path.write_text("SN1\nSN2\n")
+    lines = read_members_file(str(path))
+    path.write_text("SN%d\n" % 1 * 100)  # 400 bytes by the time it is read
+    monkeypatch.setattr(deployments, "MAX_FILE_BYTES", 100)
+    with pytest.raises(ConfigurationError, match="too big: more than 0 MB"):
+        list(lines)
+
+
+def test_a_line_without_end_is_cut_at_the_line_cap(tmp_path):
+    path = tmp_path / "one-line.txt"
+    path.write_text("SN1\n" + "A" * (licensing.MAX_LINE_BYTES + 1))
+    with pytest.raises(ConfigurationError) as info:
+        wanted_members(collection(path))
+    assert "line 2 is longer than %d bytes" % licensing.MAX_LINE_BYTES in info.value.msg
+
+
+def test_a_refusal_shows_counts_and_the_first_members_only():
+    members = parse_members("device", ["SN%05d" % number for number in range(5000)])
+    app = {"available_count": 3, "unlimited": False, "revocable": True, "product_type": "App"}
+    plan = plan_deployment(members, {}, set(), {}, app, OPTIONS, LIMITS)
+    excerpt = plan_excerpt(plan)
+    assert (excerpt["needed"], excerpt["available"], excerpt["short"]) == (5000, 3, 4997)
+    assert excerpt["counts"]["to_license"] == 5000 and excerpt["truncated"] is True
+    assert [entry["member_id"] for entry in excerpt["to_license"]] == ["SN%05d" % n for n in range(PLAN_EXAMPLES)]
+    assert len(json.dumps(excerpt)) < 5000  # the whole plan is hundreds of kilobytes
+    small = plan_deployment(members[:2], {}, set(), {}, app, OPTIONS, LIMITS)
+    assert plan_excerpt(small)["to_license"] == small["to_license"] and not plan_excerpt(small)["truncated"]
