@@ -122,7 +122,7 @@ CASES = {
     ),
     "token unknown to apple": (
         lambda w, d: token("new", token=make_stoken("Nobody", future())),
-        ["error 9601", "the whole file downloaded from Apple"],
+        ["error 9622", "the whole file downloaded from Apple"],
     ),
     "unknown token name": (
         lambda w, d: {"mdm.vpp.vpp_sync": {"tokens": ["ghost"]}},
