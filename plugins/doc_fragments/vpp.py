@@ -20,6 +20,9 @@ options:
       - A file path or C(sqlite:///path) selects a SQLite file; a C(postgresql://) DSN selects PostgreSQL.
       - If not set, the value of the E(VPP_STORE) environment variable is used, else
         C(~/.local/share/mdm.vpp/vpp.db).
+      - Only M(mdm.vpp.vpp_token) registering a token (not in check mode) creates a store. Every other module, and
+        check mode everywhere, fails with C(no store at PATH) when it does not exist, and writes nothing.
+      - A file that is empty or not an SQLite database, and a symbolic link to nothing, are refused.
     type: str
   store_key:
     description:
@@ -31,6 +34,8 @@ options:
     description:
       - Base URL of Apple's App and Book Management service (version 2).
       - Change it only to point at a test service such as the collection's simulator.
+      - Must be an C(https://) URL; plain C(http://) is accepted only for a loopback host (C(127.0.0.0/8),
+        C(::1), C(localhost)), since the content token travels in a request header.
       - If not set, the value of the E(VPP_API_URL) environment variable is used.
     type: str
     default: https://vpp.itunes.apple.com/mdm/v2
@@ -48,7 +53,7 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each answer from Apple.
+      - Seconds to wait for each answer from Apple; more than 0.
       - If not set, the value of the E(VPP_TIMEOUT) environment variable is used.
     type: int
     default: 30
@@ -56,6 +61,7 @@ options:
     description:
       - How many times a request is retried when Apple throttles it (HTTP 429), answers with a server error,
         or the connection drops. Waits grow exponentially with jitter and honour C(Retry-After).
+      - 0 or more; 0 sends each request once.
       - If not set, the value of the E(VPP_RETRIES) environment variable is used.
     type: int
     default: 5

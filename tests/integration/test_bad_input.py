@@ -24,9 +24,17 @@ from pathlib import Path
 import pytest
 
 from tests.integration.deployment_helpers import BOOK, HQ, KEYNOTE, PAGES
-from tests.integration.reliability_helpers import apple_state, seed, sqlite_runner, token_file, writes
+from tests.integration.reliability_helpers import (
+    api_requests,
+    apple_state,
+    seed,
+    sqlite_runner,
+    sync,
+    token_file,
+    writes,
+)
 from tests.integration.test_vpp_sync import database_dump
-from tests.integration.token_helpers import OTHER_MANAGER, opened_store
+from tests.integration.token_helpers import OTHER_MANAGER, create_store, opened_store
 from tests.simulator import Simulator
 from tests.simulator.service import make_stoken
 from tests.simulator.testing import small_scenario
@@ -34,6 +42,8 @@ from tests.simulator.testing import small_scenario
 # Extra locations, each put in one refusing state by the fixture.
 EXPIRED, REVOKED, TAKEN = "expired-at-apple", "revoked-at-apple", "taken-by-another-mdm"
 DOWNLOAD = "download"  # every content token refusal ends by telling to download the token again
+NO_STORE, REGISTER_FIRST = "no store at", "register a token with mdm.vpp.vpp_token first"
+NAME_HINT = "a name of 1 to 255 characters without line breaks"
 
 
 def b64(text):
@@ -73,8 +83,8 @@ def token(name, **options):
     return {"mdm.vpp.vpp_token": dict(options, name=name)}
 
 
-def deployment(name, collection_type, members=None, application="pages", **options):
-    collection = {"name": name, "type": collection_type}
+def deployment(name, collection_type, members=None, application="pages", collection_name=None, **options):
+    collection = {"name": collection_name or name, "type": collection_type}
     if members is not None:
         collection["members"] = members
     if "members_file" in options:
@@ -122,7 +132,7 @@ CASES = {
     ),
     "token unknown to apple": (
         lambda w, d: token("new", token=make_stoken("Nobody", future())),
-        ["error 9622", "the whole file downloaded from Apple"],
+        ["error 9601", "the whole file downloaded from Apple"],
     ),
     "unknown token name": (
         lambda w, d: {"mdm.vpp.vpp_sync": {"tokens": ["ghost"]}},
@@ -177,8 +187,62 @@ CASES = {
         ["cannot read members_file", "UnicodeDecodeError", "readable UTF-8 text file"],
     ),
     "unwritable store path": (
-        lambda w, d: {"mdm.vpp.vpp_sync": {"store": str(plain_file(d) / "vpp.db")}},
+        lambda w, d: token("new", token=make_stoken("Nobody", future()), store=str(plain_file(d) / "vpp.db")),
         ["cannot create the store", "not-a-directory is a file, not a directory", "choose a writable location"],
+    ),
+    "token info in check mode on a missing store": (
+        lambda w, d: dict({"mdm.vpp.vpp_token_info": {"store": str(d / "new" / "vpp.db")}}, check_mode=True),
+        [NO_STORE, REGISTER_FIRST],
+    ),
+    "registering in check mode on a missing store": (
+        lambda w, d: dict(
+            token("new", token_file=token_file(w["sim"], HQ), store=str(d / "new" / "vpp.db")), check_mode=True
+        ),
+        [NO_STORE, REGISTER_FIRST],
+    ),
+    "deleting a token on a missing store": (
+        lambda w, d: token("hq", state="absent", store=str(d / "new" / "vpp.db")),
+        [NO_STORE, REGISTER_FIRST],
+    ),
+    "a typo in the store path": (
+        lambda w, d: {"mdm.vpp.vpp_sync": {"store": str(d / "stroe" / "vpp.db")}},
+        [NO_STORE, "stroe/vpp.db", REGISTER_FIRST, "check the store option"],
+    ),
+    "an empty store file": (
+        lambda w, d: {"mdm.vpp.vpp_sync": {"store": str(empty_file(d))}},
+        ["empty.db is empty or not an SQLite database", "restore it from a backup or move it away"],
+    ),
+    "a dangling symlink as store": (
+        lambda w, d: {"mdm.vpp.vpp_sync": {"store": str(dangling_link(d))}},
+        ["link.db is a symbolic link to", "which does not exist", "remove the link"],
+    ),
+    "plain http to another host": (
+        lambda w, d: {"mdm.vpp.vpp_sync": {"api_url": "http://example.com/mdm/v2"}},
+        ["api_url uses plain http to example.com, which is not this machine", "use an https:// URL"],
+    ),
+    "timeout 0": (
+        lambda w, d: {"mdm.vpp.vpp_sync": {"timeout": 0}},
+        ["timeout must be more than 0 seconds, got 0", "give timeout in seconds"],
+    ),
+    "retries -1": (
+        lambda w, d: {"mdm.vpp.vpp_sync": {"retries": -1}},
+        ["retries must be 0 or more, got -1", "how often to retry"],
+    ),
+    "wait_timeout 0": (
+        lambda w, d: deployment("ipads", "device", ["SN-1"], wait_timeout=0),
+        ["wait_timeout must be more than 0 seconds, got 0"],
+    ),
+    "a name with a newline": (
+        lambda w, d: {"mdm.vpp.vpp_app": {"token": "hq", "adam_id": PAGES, "name": "pages\nx"}},
+        ["name holds a control character", NAME_HINT],
+    ),
+    "a collection name with a tab": (
+        lambda w, d: deployment("ipads", "device", ["SN-1"], collection_name="ipads\tx"),
+        ["collection.name holds a control character", NAME_HINT],
+    ),
+    "a 256-character name": (
+        lambda w, d: token("x" * 256, token_file=token_file(w["sim"], EXPIRED)),
+        ["name is 256 characters long, more than 255", NAME_HINT],
     ),
     "wrong store_key": (
         lambda w, d: {"mdm.vpp.vpp_sync": {"store_key": "not the key of this store"}},
@@ -195,6 +259,26 @@ def binary_file(directory):
     path = directory / "members.bin"
     path.write_bytes(b"\xff\xfe\x00SN-1\x80\x81\n")
     return path
+
+
+def empty_file(directory):
+    path = directory / "empty.db"
+    path.write_bytes(b"")
+    return path
+
+
+def dangling_link(directory):
+    path = directory / "link.db"
+    path.symlink_to(directory / "gone" / "vpp.db")
+    return path
+
+
+def scratch_listing(directory):
+    """What the scratch directory holds: each entry's path, kind and size (a created store or directory shows)."""
+    return sorted(
+        (str(item.relative_to(directory)), item.is_symlink(), item.is_dir(), item.lstat().st_size)
+        for item in directory.rglob("*")
+    )
 
 
 def plain_file(directory):
@@ -230,17 +314,36 @@ def run_case(world, tmp_path, collections_path, task, corrupt=False):
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_is_refused_clearly_and_changes_nothing(world, tmp_path, collections_path, case):
     make_task, expected = CASES[case]
-    run, result, before, after = run_case(world, tmp_path, collections_path, make_task(world, tmp_path))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    task = make_task(world, scratch)
+    listed = scratch_listing(scratch)
+    run, result, before, after = run_case(world, tmp_path, collections_path, task)
     assert run.rc != 0 and run.status("bad input") == "failed"
     for text in expected:
         assert text in result["msg"], result["msg"]
     assert after == before
+    assert scratch_listing(scratch) == listed  # no store, key file or directory created elsewhere either
     assert writes(world["sim"]) == []
 
 
 def test_a_corrupted_store_file_is_refused_clearly_and_left_as_it_is(world, tmp_path, collections_path):
     run, result, before, after = run_case(world, tmp_path, collections_path, {"mdm.vpp.vpp_sync": {}}, corrupt=True)
     assert run.rc != 0 and run.status("bad input") == "failed"
-    assert "file is not a database" in result["msg"] and "restore it from a backup or move it away" in result["msg"]
+    assert "is empty or not an SQLite database" in result["msg"]
+    assert "restore it from a backup or move it away" in result["msg"]
     assert after == before  # the very same bytes
     assert writes(world["sim"]) == []
+
+
+def test_a_sync_over_a_store_without_tokens_warns_that_nothing_was_synchronised(world, tmp_path, collections_path):
+    sim = world["sim"]
+    runner = sqlite_runner(tmp_path, collections_path, sim)
+    create_store(runner)  # empty, as after registering and deleting a token
+    sim.clear_request_log()
+    run = runner.play([sync()])
+    assert run.rc == 0, run.stdout
+    result = run.result("sync")
+    assert result["changed"] is False and result["tokens"] == []
+    assert "no token registered in store %s: nothing was synchronised" % runner.store in result["warnings"]
+    assert api_requests(sim) == []

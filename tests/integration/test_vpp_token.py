@@ -20,6 +20,7 @@ from tests.integration.reliability_helpers import BackgroundPlay
 from tests.integration.token_helpers import (
     OTHER_MANAGER,
     assert_no_secret,
+    create_store,
     opened_store,
     posts,
     refused,
@@ -36,6 +37,7 @@ PAGES = "1000000001"
 def test_check_apply_reapply_check_is_idempotent_and_writes_apple_once(ansible, simulator):
     token = simulator.tokens[HQ]
     options = {"token": token, "description": "Headquarters", "categories": ["europe"], "token_type": "business"}
+    create_store(ansible)  # check mode never creates a store (test_bad_input.py)
     run = ansible.play(
         [
             dict(token_task("hq", "check", **options), check_mode=True),
@@ -208,6 +210,7 @@ def test_malformed_or_expired_token_text_is_refused_before_any_call(ansible, sim
     }
     tasks = [refused(token_task("bad", case, token=text)) for case, (text, _expected) in cases.items()]
     tasks.append(refused(token_task("never-registered", "no token for a new name", description="x")))
+    create_store(ansible)  # else "no store at ..." (only registering a content token creates one)
     run = ansible.play(tasks)
     for case, (_text, expected) in cases.items():
         assert run.status(case) == "failed"

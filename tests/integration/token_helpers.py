@@ -23,6 +23,12 @@ def opened_store(ansible):
         store.close()
 
 
+def create_store(ansible):
+    """Create the (empty) store of ``ansible``'s plays, as registering a first token would: only vpp_token
+    creates a store, and never in check mode."""
+    open_store(str(ansible.store)).close()
+
+
 def stored_tokens(ansible):
     """Every stored token row (without secrets), to compare the store before and after a task."""
     if not ansible.store.exists():
