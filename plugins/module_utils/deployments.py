@@ -45,6 +45,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.intents import (
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     ACTIVE_USER_STATUSES,
     MAX_FILE_BYTES,
+    MAX_FILE_MEMBERS,
     MAX_LINE_BYTES,
     NOT_ENOUGH_LICENSES,
     check_purpose,
@@ -60,6 +61,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     plan_writes,
     short_of_licenses,
     target_of,
+    too_many_members,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.submission import UNKNOWN_USER
 from ansible_collections.mdm.vpp.plugins.module_utils.sync import asset_row, user_row
@@ -104,7 +106,8 @@ def read_members_file(path):
     """The lines of a members file on the controller, as an iterator that reads one line at a time.
 
     Refused at once: anything but a regular file (``/dev/zero``, a FIFO, a directory), a file over
-    ``MAX_FILE_BYTES``, and, while reading, a line over ``MAX_LINE_BYTES`` (a file without newlines)."""
+    ``MAX_FILE_BYTES``, a line over ``MAX_LINE_BYTES`` (a file without newlines) and more data lines than
+    ``MAX_FILE_MEMBERS`` (plus a header): a first pass counts them, keeping nothing, before any member is parsed."""
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
@@ -114,10 +117,27 @@ def read_members_file(path):
         raise _unreadable(path, "it is %s, not a regular file" % kind)
     if os.stat(path).st_size > MAX_FILE_BYTES:
         raise _too_big(path, "more than %d MB, the cap of a members file" % (MAX_FILE_BYTES >> 20))
-    return _file_lines(path)
+    count = 0
+    for number, raw in enumerate(_file_lines(path), start=1):
+        stripped = raw.strip()
+        if stripped and not stripped.startswith(b"#"):
+            count += 1
+            if count > MAX_FILE_MEMBERS + 1:  # one more line may be the header: parse_members decides
+                raise too_many_members(path, number)
+    return _decoded(path)
+
+
+def _decoded(path):
+    """The file's lines again, as text: one not UTF-8 makes the file unreadable."""
+    try:
+        for raw in _file_lines(path):
+            yield raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise _unreadable(path, "UnicodeDecodeError") from None
 
 
 def _file_lines(path):
+    """The file's lines as bytes (a BOM dropped), read one at a time under the byte and line caps."""
     total = 0
     try:
         with open(path, "rb") as handle:
@@ -131,11 +151,9 @@ def _file_lines(path):
                     )
                 if number == 1 and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[len(codecs.BOM_UTF8) :]
-                yield raw.decode("utf-8").rstrip("\r\n")
+                yield raw
     except OSError as exc:
         raise _unreadable(path, exc.strerror or type(exc).__name__) from None
-    except UnicodeDecodeError:
-        raise _unreadable(path, "UnicodeDecodeError") from None
 
 
 def wanted_members(collection):

@@ -174,6 +174,15 @@ def _header(collection_type, fields):
     return None
 
 
+def too_many_members(source, number):
+    """The refusal of a members file whose line ``number`` is past ``MAX_FILE_MEMBERS`` members."""
+    return ConfigurationError(
+        "members_file %s has more than %d members (line %d): that is the cap of a members file"
+        % (source, MAX_FILE_MEMBERS, number),
+        hint="split the collection into deployments of at most %d members each; nothing was changed" % MAX_FILE_MEMBERS,
+    )
+
+
 def parse_members_text(collection_type, text, source="members_file"):
     """Members from a file's text or lines: one id per line, or CSV under a header (``serial,user`` or
     ``client_user_id,email,managed_apple_id``). Returns ``(members, problems)``; problems name the line.
@@ -182,19 +191,14 @@ def parse_members_text(collection_type, text, source="members_file"):
     ``MAX_FILE_MEMBERS`` data lines fail at once."""
     members, problems, columns, count = [], [], None, 0
     for index, (number, line) in enumerate(_data_lines(text)):
-        fields = next(csv.reader(io.StringIO(line), skipinitialspace=True))
+        fields = next(csv.reader(io.StringIO(line), skipinitialspace=True)) if "," in line or '"' in line else [line]
         if index == 0:
             columns = _header(collection_type, fields)
             if columns is not None:
                 continue
         count += 1
         if count > MAX_FILE_MEMBERS:
-            raise ConfigurationError(
-                "members_file %s has more than %d members (line %d): that is the cap of a members file"
-                % (source, MAX_FILE_MEMBERS, number),
-                hint="split the collection into deployments of at most %d members each; nothing was changed"
-                % MAX_FILE_MEMBERS,
-            )
+            raise too_many_members(source, number)
         where = "%s line %d" % (source, number)
         if columns is None:
             if len(fields) != 1:

@@ -56,13 +56,15 @@ def test_only_a_regular_file_is_read(tmp_path, kind):
 
 def test_more_members_than_the_cap_fail_naming_the_file_and_the_cap(tmp_path, monkeypatch):
     monkeypatch.setattr(licensing, "MAX_FILE_MEMBERS", 3)
+    monkeypatch.setattr(deployments, "MAX_FILE_MEMBERS", 3)
     path = tmp_path / "ipads.txt"
-    path.write_text("serial\nSN1\nSN2\nSN3\n")  # the header line is not a member
+    path.write_text("serial\n# three\nSN1\nSN2\nSN3\n")  # the header line is not a member
     assert len(wanted_members(collection(path))) == 3
-    path.write_text("serial\nSN1\nSN2\nSN3\nSN4\n")
-    with pytest.raises(ConfigurationError) as info:
-        wanted_members(collection(path))
-    assert "members_file %s has more than 3 members (line 5)" % path in info.value.msg
+    for text, line in (("serial\nSN1\nSN2\n\nSN3\nSN4\n", 6), ("SN1\nSN2\nSN3\nSN4\n", 4)):
+        path.write_text(text)  # counted before parsing; without a header, parse_members finds the 4th member
+        with pytest.raises(ConfigurationError) as info:
+            wanted_members(collection(path))
+        assert "members_file %s has more than 3 members (line %d)" % (path, line) in info.value.msg
 
 
 def test_a_file_over_the_byte_cap_is_refused_before_reading(tmp_path, monkeypatch):
