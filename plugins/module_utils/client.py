@@ -43,6 +43,8 @@ from ansible_collections.mdm.vpp.plugins.module_utils.version import USER_AGENT
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import HTTPError as Urllib3Error
+    from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
@@ -50,6 +52,8 @@ except ImportError:  # pragma: no cover - exercised only where requests is missi
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a larger answer is an error (Apple's pages are far smaller)
+READ_CHUNK = 65536
 DEFAULT_API_URL = "https://vpp.itunes.apple.com/mdm/v2"
 DEFAULT_METADATA_URL = "https://uclient-api.itunes.apple.com/WebObjects/MZStorePlatform.woa/wa/lookup"
 
@@ -731,10 +735,19 @@ class VPPClient:
         headers = dict(headers or {})
         if not authenticated:
             headers["Authorization"] = None  # service config and metadata lookup: no bearer token
+        deadline = time.monotonic() + self.timeout  # the whole request, not each socket read
         try:
             response = self._session.request(
-                method, url, params=params, json=body, headers=headers, timeout=self.timeout, verify=self._verify
+                method,
+                url,
+                params=params,
+                json=body,
+                headers=headers,
+                timeout=self.timeout,
+                verify=self._verify,
+                stream=True,
             )
+            _read_answer(response, label, deadline)
         except requests.exceptions.SSLError:
             raise ConfigurationError(
                 "%s: the TLS certificate of %s could not be verified" % (label, self.api_url),
@@ -969,6 +982,37 @@ def _without_webhook_secret(config):
     secret = config.pop("notificationAuthToken", None)
     config["notificationAuthTokenFingerprint"] = token_fingerprint(secret) if secret else None
     return config
+
+
+def _read_answer(response, label, deadline):
+    """Read a streamed answer's body by ``deadline`` (``time.monotonic()``) and up to ``MAX_ANSWER_BYTES``, then
+    hand it to ``response`` as its content (``_interpret`` reads it as usual). An answer still arriving at the
+    deadline (a trickle) is a transient failure like a timeout; a larger one is an error."""
+    raw = response.raw
+    read1 = getattr(raw, "read1", None)  # urllib3 >= 2: what has arrived, without waiting to fill the chunk
+    chunks, size, complete = [], 0, False
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise _Transient(ServiceUnavailableError("%s: no answer within the timeout" % label))
+            chunk = read1(READ_CHUNK, decode_content=True) if read1 else raw.read(1024, decode_content=True)
+            if not chunk:
+                complete = True
+                break
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise ServiceUnavailableError(
+                    "%s: the answer is larger than %d MB; nothing was read from it" % (label, MAX_ANSWER_BYTES >> 20)
+                )
+            chunks.append(chunk)
+    except (OSError, Urllib3Error) as exc:
+        timed_out = isinstance(exc, (TimeoutError, Urllib3TimeoutError))
+        reason = "no answer within the timeout" if timed_out else "the answer was cut off"
+        raise _Transient(ServiceUnavailableError("%s: %s" % (label, reason))) from None
+    finally:
+        if complete:  # read to its end: the connection goes back to the pool
+            response._content, response._content_consumed = b"".join(chunks), True
+        response.close()  # else closed: a half-read connection cannot be reused
 
 
 def _describe_network_error(exc):

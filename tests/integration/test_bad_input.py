@@ -132,7 +132,7 @@ CASES = {
     ),
     "token unknown to apple": (
         lambda w, d: token("new", token=make_stoken("Nobody", future())),
-        ["error 9601", "the whole file downloaded from Apple"],
+        ["error 9622", "the whole file downloaded from Apple"],
     ),
     "unknown token name": (
         lambda w, d: {"mdm.vpp.vpp_sync": {"tokens": ["ghost"]}},
@@ -185,6 +185,22 @@ CASES = {
     "members_file not text": (
         lambda w, d: deployment("ipads", "device", members_file=str(binary_file(d))),
         ["cannot read members_file", "UnicodeDecodeError", "readable UTF-8 text file"],
+    ),
+    "members_file /dev/zero": (  # read whole, it grew the module to 24 GB
+        lambda w, d: deployment("ipads", "device", members_file="/dev/zero"),
+        ["cannot read members_file /dev/zero: it is a device, FIFO or socket, not a regular file", "readable UTF-8"],
+    ),
+    "members_file a directory": (
+        lambda w, d: deployment("ipads", "device", members_file=str(d)),
+        ["cannot read members_file", "scratch: it is a directory, not a regular file"],
+    ),
+    "members_file over the member cap": (  # 2,000,001 serials under a header: refused before any is parsed
+        lambda w, d: deployment("ipads", "device", members_file=str(many_members_file(d, 2_000_001))),
+        ["members.txt has more than 2000000 members (line 2000002): that is the cap", "split the collection"],
+    ),
+    "members_file without line breaks": (
+        lambda w, d: deployment("ipads", "device", members_file=str(one_line_file(d))),
+        ["one-line.txt is too big: line 1 is longer than 4096 bytes, the cap of a line", "split the collection"],
     ),
     "unwritable store path": (
         lambda w, d: token("new", token=make_stoken("Nobody", future()), store=str(plain_file(d) / "vpp.db")),
@@ -253,6 +269,18 @@ CASES = {
         ["no answer within the timeout (after 2 attempt(s))", "run again later", "raise 'retries' or 'timeout'"],
     ),
 }
+
+
+def many_members_file(directory, count):
+    path = directory / "members.txt"
+    path.write_text("serial\n" + "".join("SN%07d\n" % number for number in range(count)))
+    return path
+
+
+def one_line_file(directory):
+    path = directory / "one-line.txt"
+    path.write_text("SN" * 1_000_000)  # 2 MB and no newline
+    return path
 
 
 def binary_file(directory):
@@ -325,6 +353,21 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(world, tmp_path, colle
     assert after == before
     assert scratch_listing(scratch) == listed  # no store, key file or directory created elsewhere either
     assert writes(world["sim"]) == []
+
+
+def test_a_refused_large_deployment_returns_counts_and_a_few_members_not_the_plan(world, tmp_path, collections_path):
+    members = tmp_path / "ipads.txt"
+    members.write_text("".join("SN%05d\n" % number for number in range(20_000)))
+    task = deployment("keynote-ipads", "device", members_file=str(members), application="keynote")
+    run, result, before, after = run_case(world, tmp_path, collections_path, task)
+    assert run.rc != 0 and "not enough licenses: 20000 needed, 3 available" in result["msg"]
+    plan = result["plan"]
+    assert (plan["needed"], plan["available"], plan["short"]) == (20_000, 3, 19_997)
+    assert plan["counts"]["to_license"] == 20_000 and plan["truncated"] is True
+    assert [entry["member_id"] for entry in plan["to_license"]] == ["SN%05d" % number for number in range(10)]
+    assert len(json.dumps(result)) < 10_000  # the whole plan is about 2 MB
+    assert len(run.stdout) < 50_000
+    assert after == before and writes(world["sim"]) == []
 
 
 def test_a_corrupted_store_file_is_refused_clearly_and_left_as_it_is(world, tmp_path, collections_path):

@@ -155,6 +155,22 @@ def test_a_request_without_answer_times_out_and_is_retried(runner, sim):
     assert_synced_like_apple(runner, sim)
 
 
+def test_a_trickling_answer_is_cut_at_the_timeout_and_retried(runner, sim):
+    """One byte every 200 ms keeps every socket read fed: only a whole-request deadline ends it."""
+    registered_and_synced(runner, sim)
+    before = database_dump(runner.store)
+    sim.configure(fault_trickle_ms=200)
+    sim.inject_fault("trickle", count=3, path="/users", hang_seconds=8)
+    run = runner.play([sync(timeout=1, retries=2)])  # every attempt trickles
+    assert database_dump(runner.store) == before
+    failed_then_converges(
+        runner, sim, run, "sync", ["GET /users: no answer within the timeout (after 3 attempt(s))", "raise 'retries'"]
+    )
+    sim.inject_fault("trickle", count=1, path="/users", hang_seconds=8)
+    played(runner, [sync(timeout=1, retries=2)])  # the first attempt trickles, the retry is answered
+    assert_synced_like_apple(runner, sim)
+
+
 def test_apple_unreachable_for_good_fails_clearly_and_keeps_the_store(runner, sim):
     registered_and_synced(runner, sim)
     before = database_dump(runner.store)

@@ -106,6 +106,7 @@ DEFAULT_SETTINGS = {
     "duplicate_notifications": False,
     "drop_notifications": False,
     "fault_hang_seconds": 3.0,
+    "fault_trickle_ms": 500,
     "read_only_error": 9637,
     "seed": 1,
 }

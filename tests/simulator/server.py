@@ -164,12 +164,31 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
                 sim.stop_requested.wait(fault["hang_seconds"] or sim.settings["fault_hang_seconds"])
             self.close_connection = True  # nothing was written: the client sees the connection close unanswered
             return None
+        if kind == "trickle":
+            self._trickle(sim, fault["hang_seconds"] or sim.settings["fault_hang_seconds"])
+            return None
         status, error_number, retry_after = FAULT_ANSWERS[kind]
         status = fault["status"] or status
         retry_after = fault["retry_after"] if fault["retry_after"] is not None else retry_after
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self._send(status, error_body(fault["error_number"] or error_number), headers)
         return status
+
+    def _trickle(self, sim, seconds):
+        """HTTP 200 headers, then one byte of the body every ``fault_trickle_ms`` for ``seconds``, then close:
+        every socket read gets data in time, the answer never completes."""
+        interval = sim.settings["fault_trickle_ms"] / 1000.0
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(1 << 20))
+        self.end_headers()
+        self.wfile.flush()
+        ends = time.monotonic() + seconds
+        with contextlib.suppress(OSError):  # the client gave up and closed the connection
+            while time.monotonic() < ends and not sim.stop_requested.wait(interval):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+        self.close_connection = True
 
     def _hook(self, sim, method, path, query, raw_body):
         handler = HOOKS.get((method, path[len("/_sim") :]))

@@ -794,7 +794,7 @@ def validate_settings(settings):
             raise ValueError("%s is one of %s" % (name, ", ".join(repr(choice) for choice in choices)))
 
 
-FAULT_KINDS = ("429", "500", "503", "error200", "drop", "timeout", "lost_answer", "malformed")
+FAULT_KINDS = ("429", "500", "503", "error200", "drop", "timeout", "trickle", "lost_answer", "malformed")
 
 
 def _asset_matches(asset, filters):

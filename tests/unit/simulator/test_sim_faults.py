@@ -80,6 +80,16 @@ def test_timeout_hangs_longer_than_the_client_waits(simulator, hq):
         hq.session.get(simulator.url + "/assets", timeout=0.3)
 
 
+def test_trickle_keeps_every_read_fed_and_never_completes(simulator, hq):
+    simulator.configure(fault_trickle_ms=100)
+    simulator.inject_fault("trickle", hang_seconds=1.5)
+    response = hq.session.get(simulator.url + "/assets", timeout=0.5, stream=True)  # each read waits 0.5 s at most
+    assert response.status_code == 200
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):  # cut off after hang_seconds, never a timeout
+        b"".join(response.iter_content(1))
+    assert hq.get("/assets").status_code == 200  # count=1: the next request is normal
+
+
 def test_latency_delays_answers(simulator, hq):
     simulator.configure(latency_ms=300)
     started = time.monotonic()
