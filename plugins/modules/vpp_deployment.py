@@ -87,6 +87,9 @@ options:
           - A file on the controller with one member per line, or CSV under a header line
             (C(serial,user) for devices, C(client_user_id,email,managed_apple_id) for users).
           - Lines starting with C(#) and blank lines are ignored. Adds to O(collection.members).
+          - Must be a regular file (a device such as C(/dev/zero), a FIFO or a directory is refused). It is read one
+            line at a time; more than 2,000,000 members (a header line aside), more than 256 MB, or a line longer
+            than 4096 bytes fails the task at once, naming the file and the cap.
         type: path
   action:
     description:
@@ -266,7 +269,8 @@ deployment:
 plan:
   description:
     - What the run does (or, in check mode, would do) per member, and whether there are enough licenses.
-    - Also returned when the task fails for lack of licenses.
+    - Also returned when the task fails for lack of licenses, then bounded whatever the number of members
+      (each per-member list cut to its first 10 entries, with C(counts) of every list and C(truncated)).
   returned: with O(state=present)
   type: dict
   contains:
@@ -338,6 +342,16 @@ plan:
       description: Calls each step takes at Apple's current limits.
       type: dict
       sample: {"associate": 1, "disassociate": 0, "create_users": 0}
+    counts:
+      description: Entries of each per-member list (the lists themselves show at most 10).
+      returned: when the task fails for lack of licenses
+      type: dict
+      sample: {"already": 0, "to_license": 20000, "failed": 0}
+    truncated:
+      description: Whether a per-member list was cut to its first 10 entries.
+      returned: when the task fails for lack of licenses
+      type: bool
+      sample: true
 summary:
   description: The plan's counts only (per-member lists counted).
   returned: in check mode
