@@ -70,7 +70,8 @@ def test_users_and_serials_together_are_accepted_when_configured(quiet_sim, quie
 # --- c. the metadata lookup wants the content token as cookie itvt ------------------------------------------------
 
 
-def lookup(sim, cookies=None, params=LOOKUP_IDS):
+def lookup(sim, cookies=None, params=None):
+    params = LOOKUP_IDS if params is None else params
     return requests.get(sim.root_url + "/_meta/lookup", params=params, cookies=cookies, timeout=5)
 
 
