@@ -46,7 +46,7 @@ lint: $(STAMP) $(COLLECTION_LINK)
 # Every role's molecule scenario (extensions/molecule/<role>): converge, idempotence and verify on localhost
 # against its own simulator and private store.
 molecule: $(STAMP) $(COLLECTION_LINK)
-	PATH=$(abspath $(BIN)):$$PATH ANSIBLE_COLLECTIONS_PATH=$(abspath $(COLLECTIONS_DIR)) $(BIN)/molecule test --all
+	tools/molecule.sh --all
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/unit
