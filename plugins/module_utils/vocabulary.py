@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The words of the domain, defined once: constants and the identities of assets, assignments and targets.
+
+Every other file imports these instead of writing a literal of its own. Identities are tuples (a full sync of a
+large location builds a million of them): an asset is ``(adam_id, pricing_param)``, a license target
+``(kind, id)``, an assignment ``(adam_id, pricing_param, kind, id)``. Each has one builder per spelling it comes
+in: Apple's camelCase records (``apple_*``), the store's rows (``stored_*``) and plain values.
+"""
+
+from __future__ import annotations
+
+# Apple: an asset given without pricingParam means STDQ (standard quality); PLUS is high quality.
+DEFAULT_PRICING_PARAM = "STDQ"
+PRICING_PARAMS = ("STDQ", "PLUS")
+
+# A license is held by a user (clientUserId) or a device (serial number); a collection has one kind of member.
+USER = "user"
+DEVICE = "device"
+TARGET_KINDS = (USER, DEVICE)
+LICENSE_TYPES = TARGET_KINDS
+COLLECTION_TYPES = TARGET_KINDS
+
+# Deployments: an install deployment licenses its members, an uninstall deployment reclaims their licenses.
+INSTALL = "install"
+UNINSTALL = "uninstall"
+ACTIONS = (INSTALL, UNINSTALL)
+PURPOSES = ("required", "available")  # "available" is refused: Apple licenses apps, it does not offer them
+MEMBER_STATES = ("pending", "licensed", "failed", "untargeted", "reclaimed")
+
+# Apple's product type of a book (books are licensed to users only).
+BOOK = "Book"
+
+# Apple's event states: PENDING until the event is COMPLETE or FAILED.
+PENDING_EVENT_STATE = "PENDING"
+FINISHED_EVENT_STATES = ("COMPLETE", "FAILED")
+
+# Apple's user statuses that hold (or may receive) licenses.
+ACTIVE_USER_STATUSES = ("Registered", "Associated")
+
+
+def pricing_param_or_default(pricing_param):
+    """``pricing_param``, or Apple's default for an asset given without one."""
+    return pricing_param or DEFAULT_PRICING_PARAM
+
+
+def asset_key(adam_id, pricing_param=None):
+    """The identity of an asset: ``(adam_id, pricing_param)``, the adamId as text."""
+    return str(adam_id), pricing_param_or_default(pricing_param)
+
+
+def apple_asset_key(asset):
+    """The identity of one of Apple's asset records (``adamId``, ``pricingParam``)."""
+    return asset_key(asset["adamId"], asset.get("pricingParam"))
+
+
+def stored_asset_key(row):
+    """The identity of a store row naming an asset (``adam_id``, ``pricing_param``)."""
+    return asset_key(row["adam_id"], row.get("pricing_param"))
+
+
+def target_key(kind, target_id):
+    """A license target: ``("user", clientUserId)`` or ``("device", serialNumber)``."""
+    return kind, str(target_id)
+
+
+def apple_target_key(record):
+    """The target an Apple record names (``clientUserId`` or ``serialNumber``), or None when it names neither."""
+    if record.get("clientUserId"):
+        return target_key(USER, record["clientUserId"])
+    if record.get("serialNumber"):
+        return target_key(DEVICE, record["serialNumber"])
+    return None
+
+
+def assignment_key(adam_id, pricing_param, kind, target_id):
+    """The identity of an assignment: ``(adam_id, pricing_param, kind, target_id)``."""
+    return asset_key(adam_id, pricing_param) + target_key(kind, target_id)
+
+
+def apple_assignment_key(assignment):
+    """The identity of one of Apple's ``Assignment`` records (it must name a target: see ``apple_target_key``)."""
+    return apple_asset_key(assignment) + apple_target_key(assignment)
+
+
+def stored_assignment_key(row):
+    """The identity of a store assignment row (``target_kind``, ``target_id``)."""
+    return assignment_key(row["adam_id"], row.get("pricing_param"), row["target_kind"], row["target_id"])
