@@ -40,7 +40,7 @@ def main(argv):
         return 2
     make_collection_importable()
     from ansible_collections.mdm.vpp.plugins.module_utils.errors import StoreError
-    from ansible_collections.mdm.vpp.plugins.module_utils.store_copy import copy_store
+    from ansible_collections.mdm.vpp.plugins.module_utils.store.copy import copy_store
 
     try:
         summary = copy_store(argv[0], argv[1])

@@ -15,7 +15,7 @@ import pytest
 
 from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
 from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
-from ansible_collections.mdm.vpp.plugins.module_utils.store_copy import COPY_ORDER, NOT_COPIED
+from ansible_collections.mdm.vpp.plugins.module_utils.store.copy import COPY_ORDER, NOT_COPIED
 from tests.integration.conftest import Ansible
 from tests.integration.test_vpp_sync import LOCATIONS, register_tasks, sync_task
 from tests.postgres import fresh_database

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import StoreError
-from ansible_collections.mdm.vpp.plugins.module_utils.store_postgres import (
+from ansible_collections.mdm.vpp.plugins.module_utils.store.dialects.postgresql import (
     redacted_dsn,
     to_psycopg_sql,
     token_lock_key,

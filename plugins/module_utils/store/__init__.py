@@ -674,7 +674,7 @@ def _dialect_for(location, busy_timeout):
     scheme = location.split("://", 1)[0].lower() if "://" in location else ""
     if scheme in ("postgresql", "postgres"):
         # Imported here: only PostgreSQL users need psycopg, and store_postgres builds on this module.
-        from ansible_collections.mdm.vpp.plugins.module_utils.store_postgres import PostgreSQLDialect
+        from ansible_collections.mdm.vpp.plugins.module_utils.store.dialects.postgresql import PostgreSQLDialect
 
         return PostgreSQLDialect(location, busy_timeout)
     if scheme not in ("", "sqlite"):
