@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filter ``mdm.vpp.vpp_report``: the license report from vpp_app_info's apps and vpp_token_info's tokens.
 
-Documented in vpp_report.yml beside this file; the logic is in module_utils/report.py.
+Documented in vpp_report.yml beside this file; the logic is in module_utils/report.py (and its report_* files).
 """
 
 from __future__ import annotations

@@ -17,9 +17,10 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ContentTokenError
+from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import UTC, utc_now
 
 REQUIRED_FIELDS = ("token", "expDate", "orgName")
 FINGERPRINT_LENGTH = 12
@@ -53,15 +54,15 @@ class ContentToken:
 
     def days_left(self, now=None):
         """Whole days until expiry (0 on the last day, negative once expired)."""
-        return (self.expires_at - _utc_now(now)) // timedelta(days=1)
+        return (self.expires_at - _given_or_now(now)) // timedelta(days=1)
 
     def is_expired(self, now=None):
         """True once the expiry instant has passed."""
-        return self.expires_at <= _utc_now(now)
+        return self.expires_at <= _given_or_now(now)
 
     def expires_within(self, days, now=None):
         """True when the token expires within ``days`` days from now (or is already expired)."""
-        return self.expires_at <= _utc_now(now) + timedelta(days=days)
+        return self.expires_at <= _given_or_now(now) + timedelta(days=days)
 
 
 def parse_content_token(text):
@@ -155,5 +156,5 @@ def _is_filled_string(value):
     return isinstance(value, str) and bool(value.strip())
 
 
-def _utc_now(now):
-    return now if now is not None else datetime.now(UTC)
+def _given_or_now(now):
+    return now if now is not None else utc_now()

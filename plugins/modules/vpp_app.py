@@ -211,8 +211,9 @@ diff:
             categories: []}
 """
 
-from ansible_collections.mdm.vpp.plugins.module_utils.apps import PRICING_PARAMS, ensure_application
+from ansible_collections.mdm.vpp.plugins.module_utils.apps import ensure_application
 from ansible_collections.mdm.vpp.plugins.module_utils.module import VPPModule
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import PRICING_PARAMS
 
 ARGUMENT_SPEC = {
     "token": {"type": "str", "required": True, "no_log": False},  # a token's name, not its secret

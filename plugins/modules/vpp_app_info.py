@@ -266,7 +266,8 @@ refresh:
       sample: "GET /client/config: Apple refused the request (error 9625, HTTP 401): ..."
 """
 
-from ansible_collections.mdm.vpp.plugins.module_utils.apps import PRODUCT_TYPES, list_apps
+from ansible_collections.mdm.vpp.plugins.module_utils.app_facts import PRODUCT_TYPES
+from ansible_collections.mdm.vpp.plugins.module_utils.apps import list_apps
 from ansible_collections.mdm.vpp.plugins.module_utils.module import VPPModule
 
 ARGUMENT_SPEC = {

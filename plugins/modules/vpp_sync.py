@@ -261,12 +261,12 @@ totals:
 """
 
 from ansible_collections.mdm.vpp.plugins.module_utils.module import VPPModule
-from ansible_collections.mdm.vpp.plugins.module_utils.sync import (
+from ansible_collections.mdm.vpp.plugins.module_utils.parallel import DEFAULT_PARALLEL
+from ansible_collections.mdm.vpp.plugins.module_utils.sync import run_module
+from ansible_collections.mdm.vpp.plugins.module_utils.sync_decisions import (
     DEFAULT_FULL_SYNC_INTERVAL_DAYS,
     DEFAULT_MODE,
-    DEFAULT_PARALLEL,
     MODES,
-    run_module,
 )
 
 ARGUMENT_SPEC = {

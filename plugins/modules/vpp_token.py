@@ -264,7 +264,8 @@ diff:
 """
 
 from ansible_collections.mdm.vpp.plugins.module_utils.module import VPPModule
-from ansible_collections.mdm.vpp.plugins.module_utils.tokens import DEFAULT_EXPIRY_WARNING_DAYS, ensure_token
+from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import DEFAULT_EXPIRY_WARNING_DAYS
+from ansible_collections.mdm.vpp.plugins.module_utils.tokens import ensure_token
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},

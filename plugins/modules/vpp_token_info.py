@@ -153,11 +153,9 @@ tokens:
 """
 
 from ansible_collections.mdm.vpp.plugins.module_utils.module import VPPModule
-from ansible_collections.mdm.vpp.plugins.module_utils.tokens import (
-    DEFAULT_EXPIRY_WARNING_DAYS,
-    DEFAULT_PARALLEL,
-    list_tokens,
-)
+from ansible_collections.mdm.vpp.plugins.module_utils.parallel import DEFAULT_PARALLEL
+from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import DEFAULT_EXPIRY_WARNING_DAYS
+from ansible_collections.mdm.vpp.plugins.module_utils.tokens import list_tokens
 
 ARGUMENT_SPEC = {
     "names": {"type": "list", "elements": "str"},
