@@ -13,6 +13,7 @@ false shortage nor fails members while licenses are free, and assigns nothing tw
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils.submission import UNKNOWN_USER, USER_DEVICE_LIMIT, Hooks
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import DEVICE, USER, target_key
 
 EVENT_TYPE_ASSOCIATE = "ASSOCIATE"
 EVENT_TYPE_DISASSOCIATE = "DISASSOCIATE"
@@ -31,22 +32,13 @@ def event_request(record):
 
 def batch_targets(batch):
     """The ``(license kind, target id)`` pairs a batch or a stored request names."""
-    targets = [("user", user_id) for user_id in batch.get("client_user_ids") or ()]
-    targets += [("device", serial) for serial in batch.get("serial_numbers") or ()]
+    targets = [target_key(USER, user_id) for user_id in batch.get("client_user_ids") or ()]
+    targets += [target_key(DEVICE, serial) for serial in batch.get("serial_numbers") or ()]
     return targets
 
 
 def _batch_key(batch):
     return tuple(batch_targets(event_request(batch)))
-
-
-def apple_holder(assignment):
-    """``(kind, id)`` of one of Apple's ``Assignment`` records, or None for a record naming no target."""
-    if assignment.get("clientUserId"):
-        return ("user", str(assignment["clientUserId"]))
-    if assignment.get("serialNumber"):
-        return ("device", str(assignment["serialNumber"]))
-    return None
 
 
 def holder_changes(intents, apple_holders):

@@ -4,43 +4,34 @@
 """License decisions of deployments, as pure functions: no HTTP, no SQL.
 
 - which license type a deployment claims (the table of ARCHITECTURE.md, from Configuration Manager);
-- who the members of a collection are (a list, or a file of one member per line or CSV), validated;
 - the plan of a run: which members already hold a license, which need one, whether there are enough, who must be
   registered at Apple first, which removed members keep or give back their license, and how many calls it takes.
 
-``deployments.py`` feeds these functions with what the store and Apple say and carries the plan out.
+Who the members are (the ``members`` option, a members file) is ``members.py``'s job; ``deployments.py`` feeds
+these functions with what the store and Apple say and carries the plan out.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import re
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.mdm.vpp.plugins.module_utils.store import ACTIVE_USER_STATUSES
+from ansible_collections.mdm.vpp.plugins.module_utils.members import MAX_LINE_BYTES as MAX_LINE_BYTES
+from ansible_collections.mdm.vpp.plugins.module_utils.members import parse_members as parse_members
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
+    ACTIVE_USER_STATUSES,
+    BOOK,
+    COLLECTION_TYPES,
+    DEVICE,
+    INSTALL,
+    MEMBER_STATES,
+    UNINSTALL,
+    USER,
+    target_key,
+)
 
-COLLECTION_TYPES = ("user", "device")
-ACTIONS = ("install", "uninstall")
-PURPOSES = ("required", "available")
-BOOK = "Book"
+# ``name as name`` imports are re-exports: parse_members and the line cap were read from here before members.py.
 
-# Members of each collection type: the column that identifies a member first, then the optional ones.
-MEMBER_COLUMNS = {
-    "device": ("serial", "user"),
-    "user": ("client_user_id", "email", "managed_apple_id"),
-}
-# Serial numbers are not checked by Apple; refuse only what cannot be one (blanks, separators, absurd lengths).
-SERIAL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# Apple's clientUserId is opaque; refuse blanks and control characters, which no MDM hands out.
-CLIENT_USER_ID_PATTERN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,256}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_REPORTED_PROBLEMS = 10
-# Bounds of a members file (docs/reliability.md): members, bytes, characters of one line.
-MAX_FILE_MEMBERS = 2_000_000
-MAX_FILE_BYTES = 256 * 1024 * 1024
-MAX_LINE_BYTES = 4096
 PLAN_LISTS = ("already", "awaiting", "to_license", "to_reclaim", "to_register", "untargeted", "forgotten", "failed")
 PLAN_EXAMPLES = 10  # entries of each per-member list a refusal shows
 
@@ -71,14 +62,14 @@ def license_type_for(collection_type, device_assignable, product_type=None):
     """
     if collection_type not in COLLECTION_TYPES:
         raise ConfigurationError("collection type must be user or device, got %r" % (collection_type,))
-    if collection_type == "user":
-        return "user"
+    if collection_type == USER:
+        return USER
     if product_type == BOOK:
         raise ConfigurationError(
             "books can only be deployed to user collections: Apple licenses a book to a person, never to a device",
             hint="deploy the book to a user collection",
         )
-    return "device" if device_assignable else "user"
+    return DEVICE if device_assignable else USER
 
 
 def check_purpose(purpose):
@@ -95,7 +86,7 @@ def check_unchanged(deployment, wanted):
         raise ConfigurationError(
             "deployment %r is an %s deployment; its action never changes: create a separate deployment with "
             "action uninstall" % (deployment["name"], deployment["action"])
-            if wanted["action"] == "uninstall"
+            if wanted["action"] == UNINSTALL
             else "deployment %r is an uninstall deployment; its action never changes: create a separate deployment "
             "with action install" % deployment["name"],
         )
@@ -113,189 +104,17 @@ def check_unchanged(deployment, wanted):
         )
 
 
-# --- members ---------------------------------------------------------------------------------------------------
-
-
-def member_record(collection_type, member_id, device_user=None, email=None, managed_apple_id=None):
-    """A member in the collection's one spelling: ``member_id`` (serial or clientUserId) plus its details."""
-    return {
-        "member_id": member_id,
-        "device_user": device_user if collection_type == "device" else None,
-        "email": email if collection_type == "user" else None,
-        "managed_apple_id": managed_apple_id if collection_type == "user" else None,
-    }
-
-
-def _clean(value):
-    if value is None:
-        return None
-    value = str(value).strip()
-    return value or None
-
-
-def member_from_item(collection_type, item):
-    """One member from the ``members`` option: a string id, or a dict of the collection type's columns."""
-    id_column = MEMBER_COLUMNS[collection_type][0]
-    if isinstance(item, dict):
-        unknown = sorted(set(item) - set(MEMBER_COLUMNS[collection_type]))
-        if unknown:
-            raise ValueError(
-                "unknown key(s) %s; a %s member has %s"
-                % (", ".join(unknown), collection_type, ", ".join(MEMBER_COLUMNS[collection_type]))
-            )
-        values = {column: _clean(item.get(column)) for column in MEMBER_COLUMNS[collection_type]}
-    else:
-        values = {id_column: _clean(item)}
-    if collection_type == "device":
-        return member_record("device", values["serial"], device_user=values.get("user"))
-    return member_record(
-        "user", values["client_user_id"], email=values.get("email"), managed_apple_id=values.get("managed_apple_id")
-    )
-
-
-def _data_lines(lines):
-    """(line number, text) of the lines that carry data: ``#`` comments and blank lines are skipped.
-
-    ``lines``: a text (split here) or any iterable of lines, such as an open file, read one line at a time."""
-    if isinstance(lines, str):
-        lines = lines.splitlines()
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            yield number, stripped
-
-
-def _header(collection_type, fields):
-    """The column names if ``fields`` is a header line of this collection type, else None."""
-    names = [field.strip().lower() for field in fields]
-    allowed = MEMBER_COLUMNS[collection_type]
-    if names and names[0] == allowed[0] and all(name in allowed for name in names) and len(set(names)) == len(names):
-        return names
-    return None
-
-
-def too_many_members(source, number):
-    """The refusal of a members file whose line ``number`` is past ``MAX_FILE_MEMBERS`` members."""
-    return ConfigurationError(
-        "members_file %s has more than %d members (line %d): that is the cap of a members file"
-        % (source, MAX_FILE_MEMBERS, number),
-        hint="split the collection into deployments of at most %d members each; nothing was changed" % MAX_FILE_MEMBERS,
-    )
-
-
-def parse_members_text(collection_type, text, source="members_file"):
-    """Members from a file's text or lines: one id per line, or CSV under a header (``serial,user`` or
-    ``client_user_id,email,managed_apple_id``). Returns ``(members, problems)``; problems name the line.
-
-    ``text``: a string, or an iterable of lines consumed once (a file is never held whole); more than
-    ``MAX_FILE_MEMBERS`` data lines fail at once."""
-    members, problems, columns, count = [], [], None, 0
-    for index, (number, line) in enumerate(_data_lines(text)):
-        fields = next(csv.reader(io.StringIO(line), skipinitialspace=True)) if "," in line or '"' in line else [line]
-        if index == 0:
-            columns = _header(collection_type, fields)
-            if columns is not None:
-                continue
-        count += 1
-        if count > MAX_FILE_MEMBERS:
-            raise too_many_members(source, number)
-        where = "%s line %d" % (source, number)
-        if columns is None:
-            if len(fields) != 1:
-                problems.append(
-                    "%s: %r has several fields but the file has no header line (%s)"
-                    % (where, line, ",".join(MEMBER_COLUMNS[collection_type]))
-                )
-                continue
-            item = fields[0]
-        else:
-            if len(fields) > len(columns):
-                problems.append("%s: %d fields, the header names %d" % (where, len(fields), len(columns)))
-                continue
-            item = dict(zip(columns, fields, strict=False))
-        members.append((where, member_from_item(collection_type, item)))
-    return members, problems
-
-
-def _member_problems(collection_type, where, member):
-    problems = []
-    member_id = member["member_id"]
-    if collection_type == "device":
-        if not member_id or not SERIAL_PATTERN.match(member_id):
-            problems.append("%s: %r is not a serial number" % (where, member_id))
-        if member["device_user"] is not None and not CLIENT_USER_ID_PATTERN.match(member["device_user"]):
-            problems.append("%s: %r is not a client user id" % (where, member["device_user"]))
-    else:
-        if not member_id or not CLIENT_USER_ID_PATTERN.match(member_id):
-            problems.append("%s: %r is not a client user id" % (where, member_id))
-        for field in ("email", "managed_apple_id"):
-            if member[field] is not None and not EMAIL_PATTERN.match(member[field]):
-                problems.append("%s: %s %r is not an email address" % (where, field, member[field]))
-    return problems
-
-
-def _duplicate_problems(collection_type, located):
-    """Duplicate ids (and, for users, duplicate emails and managed Apple IDs): Apple refuses them (9704/9705/9715)."""
-    fields = ("member_id",) if collection_type == "device" else ("member_id", "email", "managed_apple_id")
-    labels = {"member_id": "serial number" if collection_type == "device" else "client user id",
-              "email": "email", "managed_apple_id": "managed Apple ID"}  # fmt: skip
-    problems = []
-    for field in fields:
-        seen = {}
-        for where, member in located:
-            value = member[field]
-            if value is None:
-                continue
-            key = value.lower() if field != "member_id" else value
-            if key in seen:
-                problems.append("%s: duplicate %s %r (first at %s)" % (where, labels[field], value, seen[key]))
-            else:
-                seen[key] = where
-    return problems
-
-
-def parse_members(collection_type, members=None, members_text=None, source="members_file"):
-    """Every member of a collection, validated; raises one ``ConfigurationError`` listing the problems.
-
-    ``members``: the module's list (strings or dicts); ``members_text``: a members file's content, as a string
-    or an iterable of lines (read once, streaming).
-    """
-    located, problems = [], []
-    for index, item in enumerate(members or ()):
-        try:
-            located.append(("members[%d]" % index, member_from_item(collection_type, item)))
-        except ValueError as err:
-            problems.append("members[%d]: %s" % (index, err))
-    if members_text is not None:
-        from_text, text_problems = parse_members_text(collection_type, members_text, source)
-        located.extend(from_text)
-        problems.extend(text_problems)
-    for where, member in located:
-        problems.extend(_member_problems(collection_type, where, member))
-    problems.extend(_duplicate_problems(collection_type, located))
-    if problems:
-        shown = problems[:MAX_REPORTED_PROBLEMS]
-        more = len(problems) - len(shown)
-        raise ConfigurationError(
-            "the %s collection has %d invalid member(s): %s%s"
-            % (collection_type, len(problems), "; ".join(shown), "; and %d more" % more if more else ""),
-            hint="fix the members (or members_file) and run again; nothing was changed",
-            details={"problems": problems},
-        )
-    return [member for _where, member in located]
-
-
 # --- the plan ----------------------------------------------------------------------------------------------------
 
 
 def target_of(member, license_type, collection_type):
     """``(kind, id)`` whose license serves a member: its serial (device license), its device's user (user license
     for a device collection; None when the device has no user) or the member itself (user collection)."""
-    if license_type == "device":
-        return ("device", member["member_id"])
-    if collection_type == "device":
-        return ("user", member["device_user"]) if member.get("device_user") else None
-    return ("user", member["member_id"])
+    if license_type == DEVICE:
+        return target_key(DEVICE, member["member_id"])
+    if collection_type == DEVICE:
+        return target_key(USER, member["device_user"]) if member.get("device_user") else None
+    return target_key(USER, member["member_id"])
 
 
 def batch_count(count, limit):
@@ -305,7 +124,7 @@ def batch_count(count, limit):
 
 def _user_request(member, collection_type):
     """The RequestUser to register a member's user (client user id, plus email and managed Apple ID if known)."""
-    if collection_type == "device":
+    if collection_type == DEVICE:
         return {"client_user_id": member["device_user"]}
     request = {"client_user_id": member["member_id"]}
     for field in ("email", "managed_apple_id"):
@@ -366,7 +185,7 @@ def plan_deployment(members, stored, holders, known_users, asset, options, limit
     action, license_type, collection_type = options["action"], options["license_type"], options["collection_type"]
     plan = new_plan(action, license_type, collection_type, members, asset)
     wanted_ids = {member["member_id"] for member in members}
-    if action == "install":
+    if action == INSTALL:
         _plan_install(plan, members, stored, holders, known_users, options)
     else:
         _plan_uninstall(plan, members, stored, holders, asset)
@@ -396,7 +215,7 @@ def _plan_install(plan, members, stored, holders, known_users, options):
             plan["already"].append(_entry(member, license_type, target))
             continue
         claimed.setdefault(target, []).append(member)
-        unknown_user = target[0] == "user" and known_users.get(target[1]) not in ACTIVE_USER_STATUSES
+        unknown_user = target[0] == USER and known_users.get(target[1]) not in ACTIVE_USER_STATUSES
         if unknown_user and target[1] not in registering:
             registering.add(target[1])
             plan["to_register"].append(_user_request(member, collection_type))
@@ -451,9 +270,9 @@ def _plan_removed(plan, members, stored, wanted_ids, holders, options):
         held_type = row.get("license_type") or license_type  # the license it got, even if the app changed since
         target = target_of(member, held_type, collection_type)
         holds = target is not None and target in holders
-        if plan["action"] == "install" and not holds and row.get("state") == "reclaimed":
+        if plan["action"] == INSTALL and not holds and row.get("state") == "reclaimed":
             continue  # reclaimed by an earlier run: its record stays, and a second run has nothing to do
-        if plan["action"] == "uninstall" or not holds:
+        if plan["action"] == UNINSTALL or not holds:
             plan["forgotten"].append(_entry(member, held_type, target))
         elif options["reclaim_removed"] and target not in still_served:
             plan["to_reclaim"].append(_entry(member, held_type, target))
@@ -469,8 +288,8 @@ def _batches(plan, limits):
     """Calls each step takes at Apple's limits (the client cuts the same way)."""
     batches = {}
     for step, entries in (("associate", plan["to_license"]), ("disassociate", plan["to_reclaim"])):
-        users = _distinct_targets(entries, "user")
-        devices = _distinct_targets(entries, "device")
+        users = _distinct_targets(entries, USER)
+        devices = _distinct_targets(entries, DEVICE)
         batches[step] = max(
             batch_count(users, limits["maxClientUserIds"]), batch_count(devices, limits["maxSerialNumbers"])
         )
@@ -527,7 +346,7 @@ def creation_succeeded(outcome):
 
 def member_states(rows):
     """``{state: count}`` over member rows (every state present, zeros included)."""
-    counts = dict.fromkeys(("pending", "licensed", "failed", "untargeted", "reclaimed"), 0)
+    counts = dict.fromkeys(MEMBER_STATES, 0)
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
     return counts

@@ -69,20 +69,28 @@ def nothing_queued(error):
 
 
 def refused_user_ids(error, users):
-    """The users of ``users`` that Apple's ``errorInfo`` names, in order (empty when it names none of them)."""
+    """The users of ``users`` that Apple's ``errorInfo`` names, in order (empty when it names none of them).
+
+    A malformed ``errorInfo`` (not an object, ``clientUserIds`` not a list, ids that are not strings) names
+    nobody: the batch is then halved, which finds the refused users without trusting it.
+    """
     info = getattr(error, "error_info", None)
-    info = info if isinstance(info, dict) else {}
-    named = {str(user_id) for user_id in info.get("clientUserIds") or () if user_id is not None}
+    listed = info.get("clientUserIds") if isinstance(info, dict) else None
+    named = {user_id for user_id in listed if isinstance(user_id, str)} if isinstance(listed, list) else set()
     return [user_id for user_id in users if user_id in named]
 
 
-def splits(batch, error):
-    """The batches to send instead of a refused one: ``(refused or None, [batches to try again])``.
+def splits(event_type, batch, error):
+    """The batches to send instead of a refused one: ``(refused or None, [batches to try again])``, or None when
+    the refusal is not a member's (another error, another event type, a batch naming devices).
 
     A batch of one user is that user's refusal. Users the error names are refused at once and the rest retried;
     otherwise the batch is halved and each half tried.
     """
-    users = list(batch["client_user_ids"])
+    users = list(batch.get("client_user_ids") or ())
+    member_refusal = event_type in SPLITTABLE_TYPES and error.error_number in MEMBER_REFUSALS
+    if not member_refusal or not users or batch.get("serial_numbers"):
+        return None
     if len(users) == 1:
         return batch, []
     named = refused_user_ids(error, users)
@@ -91,15 +99,6 @@ def splits(batch, error):
         return dict(batch, client_user_ids=named), [dict(batch, client_user_ids=rest)] if rest else []
     middle = len(users) // 2
     return None, [dict(batch, client_user_ids=users[:middle]), dict(batch, client_user_ids=users[middle:])]
-
-
-def is_member_refusal(event_type, batch, error):
-    return (
-        event_type in SPLITTABLE_TYPES
-        and error.error_number in MEMBER_REFUSALS
-        and bool(batch.get("client_user_ids"))
-        and not batch.get("serial_numbers")
-    )
 
 
 def submit_batches(send, event_type, batches, hooks=None):
@@ -119,8 +118,9 @@ def submit_batches(send, event_type, batches, hooks=None):
         except AppleError as err:
             if nothing_queued(err):
                 hooks.abandoned(batch)
-            if hooks.handles_refusals and is_member_refusal(event_type, batch, err):
-                refused, retry = splits(batch, err)
+            split = splits(event_type, batch, err) if hooks.handles_refusals else None
+            if split is not None:
+                refused, retry = split
                 if refused is not None:
                     hooks.refused(refused, err)
                 queue[:0] = retry

@@ -87,3 +87,10 @@ def apple_assignment_key(assignment):
 def stored_assignment_key(row):
     """The identity of a store assignment row (``target_kind``, ``target_id``)."""
     return assignment_key(row["adam_id"], row.get("pricing_param"), row["target_kind"], row["target_id"])
+
+
+def outcome_target_key(outcome):
+    """The target of one of the client's event outcomes (``serial_number`` or ``client_user_id``)."""
+    if outcome.get("serial_number") is not None:
+        return target_key(DEVICE, outcome["serial_number"])
+    return target_key(USER, outcome["client_user_id"])

@@ -425,15 +425,21 @@ diff:
 """
 
 from ansible_collections.mdm.vpp.plugins.module_utils.deployments import DEFAULT_WAIT_TIMEOUT, ensure_deployment
-from ansible_collections.mdm.vpp.plugins.module_utils.licensing import ACTIONS, COLLECTION_TYPES, PURPOSES
 from ansible_collections.mdm.vpp.plugins.module_utils.module import VPPModule
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
+    ACTIONS,
+    COLLECTION_TYPES,
+    INSTALL,
+    PRICING_PARAMS,
+    PURPOSES,
+)
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
     "application": {"type": "str"},
     "token": {"type": "str", "no_log": False},  # a token's name, not its secret
     "adam_id": {"type": "str"},
-    "pricing_param": {"type": "str", "choices": ["STDQ", "PLUS"]},
+    "pricing_param": {"type": "str", "choices": list(PRICING_PARAMS)},
     "collection": {
         "type": "dict",
         "options": {
@@ -443,7 +449,7 @@ ARGUMENT_SPEC = {
             "members_file": {"type": "path"},
         },
     },
-    "action": {"type": "str", "choices": list(ACTIONS), "default": "install"},
+    "action": {"type": "str", "choices": list(ACTIONS), "default": INSTALL},
     "purpose": {"type": "str", "choices": list(PURPOSES), "default": "required"},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     "allow_partial": {"type": "bool", "default": False},

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from ansible_collections.mdm.vpp.plugins.module_utils import deployments, licensing
+from ansible_collections.mdm.vpp.plugins.module_utils import licensing, members
 from ansible_collections.mdm.vpp.plugins.module_utils.deployments import read_members_file, wanted_members
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
@@ -55,8 +55,7 @@ def test_only_a_regular_file_is_read(tmp_path, kind):
 
 
 def test_more_members_than_the_cap_fail_naming_the_file_and_the_cap(tmp_path, monkeypatch):
-    monkeypatch.setattr(licensing, "MAX_FILE_MEMBERS", 3)
-    monkeypatch.setattr(deployments, "MAX_FILE_MEMBERS", 3)
+    monkeypatch.setattr(members, "MAX_FILE_MEMBERS", 3)
     path = tmp_path / "ipads.txt"
     path.write_text("serial\n# three\nSN1\nSN2\nSN3\n")  # the header line is not a member
     assert len(wanted_members(collection(path))) == 3
@@ -68,7 +67,7 @@ def test_more_members_than_the_cap_fail_naming_the_file_and_the_cap(tmp_path, mo
 
 
 def test_a_file_over_the_byte_cap_is_refused_before_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr(deployments, "MAX_FILE_BYTES", 1024 * 1024)
+    monkeypatch.setattr(members, "MAX_FILE_BYTES", 1024 * 1024)
     path = tmp_path / "big.txt"
     path.write_text("SN1\n" * 300_000)
     with pytest.raises(ConfigurationError) as info:
@@ -81,7 +80,7 @@ def test_a_file_growing_past_the_byte_cap_while_read_is_stopped(tmp_path, monkey
     path.write_text("SN1\nSN2\n")
     lines = read_members_file(str(path))
     path.write_text("SN%d\n" % 1 * 100)  # 400 bytes by the time it is read
-    monkeypatch.setattr(deployments, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(members, "MAX_FILE_BYTES", 100)
     with pytest.raises(ConfigurationError, match="too big: more than 0 MB"):
         list(lines)
 

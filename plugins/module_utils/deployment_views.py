@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Deployments as results, diffs and messages show them: pure views of store rows and plans (no HTTP, no SQL).
+
+The member rows a plan writes before any call and the rows it predicts (check mode, diffs) are computed here too:
+both are what a person sees of the plan in the store.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL
+
+DEPLOYMENT_FIELDS = ("application", "token", "adam_id", "pricing_param", "action", "purpose", "license_type")
+
+
+def deployment_view(row, counts):
+    """A deployment as results and diffs show it: identity, collection, license type, member counts by state."""
+    if row is None:
+        return {}
+    view = {name: row.get(name) for name in DEPLOYMENT_FIELDS}
+    view["name"] = row["name"]
+    view["collection"] = {"name": row["collection_name"], "type": row["collection_type"]}
+    view["members"] = sum(counts.values())
+    view["states"] = dict(counts)
+    return view
+
+
+def member_view(row):
+    """One member's detail in results: id, device user, license type, state, Apple's error, event, last change."""
+    return {
+        "id": row["member_id"],
+        "device_user": row.get("device_user"),
+        "license_type": row.get("license_type"),
+        "state": row["state"],
+        "error_number": row.get("error_number"),
+        "error_message": row.get("error_message"),
+        "event_id": row.get("event_id"),
+        "updated": row.get("updated_at"),
+    }
+
+
+def predicted_rows(plan, stored, members, wait):
+    """The member rows the store would hold after carrying out ``plan`` (check mode and diffs)."""
+    rows = {member_id: dict(row) for member_id, row in stored.items()}
+    for member in members:
+        rows.setdefault(member["member_id"], {"member_id": member["member_id"], "state": "pending"})
+    install = plan["action"] == INSTALL
+    outcomes = (
+        ("already", "licensed" if install else "reclaimed"),
+        ("to_license", "licensed" if wait else "pending"),
+        ("to_reclaim", "reclaimed" if wait else "pending"),
+        ("failed", "failed"),
+        ("untargeted", "untargeted"),
+    )
+    for key, state in outcomes:
+        for entry in plan[key]:
+            rows[entry["member_id"]]["state"] = state
+    for entry in plan["forgotten"]:
+        rows.pop(entry["member_id"], None)
+    return list(rows.values())
+
+
+def member_changes(plan, stored, members):
+    """Member rows to write before any call: new members, changed details, and the states the plan decided."""
+    install = plan["action"] == INSTALL
+    decided = {}
+    for entry in plan["already"]:
+        decided[entry["member_id"]] = {"state": "licensed" if install else "reclaimed",
+                                       "error_number": None, "error_message": None}  # fmt: skip
+    for entry in plan["failed"]:
+        decided[entry["member_id"]] = {"state": "failed", "error_number": entry["error_number"],
+                                       "error_message": entry["error_message"]}  # fmt: skip
+    for entry in plan["untargeted"]:
+        decided[entry["member_id"]] = {"state": "untargeted"}
+    license_type = plan["license_type"]
+    rows = []
+    for member in members:
+        wanted = dict({"device_user": member["device_user"], "license_type": license_type},
+                      **decided.get(member["member_id"], {}))  # fmt: skip
+        current = stored.get(member["member_id"])
+        if current is None or any(current.get(field) != value for field, value in wanted.items()):
+            rows.append(dict(wanted, member_id=member["member_id"]))
+    # removed members keep their license: they stay listed, untargeted
+    rows.extend({"member_id": entry["member_id"], "state": "untargeted"} for entry in plan["untargeted"])
+    return rows
+
+
+def describe_short(plan):
+    """The shortage of a plan in one sentence: needed, available, the app, how many short."""
+    return "not enough licenses: %d needed, %d available (app %s), short of %d" % (
+        plan["needed"],
+        plan["available"],
+        plan.get("app", "?"),
+        plan["short"],
+    )

@@ -1,0 +1,286 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Who the members of a collection are: the ``members`` option and a members file, read under caps, validated.
+
+A members file has one member per line, or CSV under a header (``serial,user`` or
+``client_user_id,email,managed_apple_id``); it is read one line at a time, never held whole (docs/reliability.md).
+Nothing is asked of Apple for a bad member: every problem is reported at once, before any call.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+import stat
+
+from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import DEVICE, USER
+
+# Members of each collection type: the column that identifies a member first, then the optional ones.
+MEMBER_COLUMNS = {
+    DEVICE: ("serial", "user"),
+    USER: ("client_user_id", "email", "managed_apple_id"),
+}
+# Serial numbers are not checked by Apple; refuse only what cannot be one (blanks, separators, absurd lengths).
+SERIAL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# Apple's clientUserId is opaque; refuse blanks and control characters, which no MDM hands out.
+CLIENT_USER_ID_PATTERN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,256}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_REPORTED_PROBLEMS = 10
+# Bounds of a members file (docs/reliability.md): members, bytes, characters of one line.
+MAX_FILE_MEMBERS = 2_000_000
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_LINE_BYTES = 4096
+
+
+# --- parsing -----------------------------------------------------------------------------------------------------
+
+
+def member_record(collection_type, member_id, device_user=None, email=None, managed_apple_id=None):
+    """A member in the collection's one spelling: ``member_id`` (serial or clientUserId) plus its details."""
+    return {
+        "member_id": member_id,
+        "device_user": device_user if collection_type == DEVICE else None,
+        "email": email if collection_type == USER else None,
+        "managed_apple_id": managed_apple_id if collection_type == USER else None,
+    }
+
+
+def _clean(value):
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def member_from_item(collection_type, item):
+    """One member from the ``members`` option: a string id, or a dict of the collection type's columns."""
+    id_column = MEMBER_COLUMNS[collection_type][0]
+    if isinstance(item, dict):
+        unknown = sorted(set(item) - set(MEMBER_COLUMNS[collection_type]))
+        if unknown:
+            raise ValueError(
+                "unknown key(s) %s; a %s member has %s"
+                % (", ".join(unknown), collection_type, ", ".join(MEMBER_COLUMNS[collection_type]))
+            )
+        values = {column: _clean(item.get(column)) for column in MEMBER_COLUMNS[collection_type]}
+    else:
+        values = {id_column: _clean(item)}
+    if collection_type == DEVICE:
+        return member_record(DEVICE, values["serial"], device_user=values.get("user"))
+    return member_record(
+        USER, values["client_user_id"], email=values.get("email"), managed_apple_id=values.get("managed_apple_id")
+    )
+
+
+def _data_lines(lines):
+    """(line number, text) of the lines that carry data: ``#`` comments and blank lines are skipped.
+
+    ``lines``: a text (split here) or any iterable of lines, such as an open file, read one line at a time."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            yield number, stripped
+
+
+def _header(collection_type, fields):
+    """The column names if ``fields`` is a header line of this collection type, else None."""
+    names = [field.strip().lower() for field in fields]
+    allowed = MEMBER_COLUMNS[collection_type]
+    if names and names[0] == allowed[0] and all(name in allowed for name in names) and len(set(names)) == len(names):
+        return names
+    return None
+
+
+def too_many_members(source, number):
+    """The refusal of a members file whose line ``number`` is past ``MAX_FILE_MEMBERS`` members."""
+    return ConfigurationError(
+        "members_file %s has more than %d members (line %d): that is the cap of a members file"
+        % (source, MAX_FILE_MEMBERS, number),
+        hint="split the collection into deployments of at most %d members each; nothing was changed" % MAX_FILE_MEMBERS,
+    )
+
+
+def parse_members_text(collection_type, text, source="members_file"):
+    """Members from a file's text or lines: one id per line, or CSV under a header (``serial,user`` or
+    ``client_user_id,email,managed_apple_id``). Returns ``(members, problems)``; problems name the line.
+
+    ``text``: a string, or an iterable of lines consumed once (a file is never held whole); more than
+    ``MAX_FILE_MEMBERS`` data lines fail at once."""
+    members, problems, columns, count = [], [], None, 0
+    for index, (number, line) in enumerate(_data_lines(text)):
+        fields = next(csv.reader(io.StringIO(line), skipinitialspace=True)) if "," in line or '"' in line else [line]
+        if index == 0:
+            columns = _header(collection_type, fields)
+            if columns is not None:
+                continue
+        count += 1
+        if count > MAX_FILE_MEMBERS:
+            raise too_many_members(source, number)
+        where = "%s line %d" % (source, number)
+        if columns is None:
+            if len(fields) != 1:
+                problems.append(
+                    "%s: %r has several fields but the file has no header line (%s)"
+                    % (where, line, ",".join(MEMBER_COLUMNS[collection_type]))
+                )
+                continue
+            item = fields[0]
+        else:
+            if len(fields) > len(columns):
+                problems.append("%s: %d fields, the header names %d" % (where, len(fields), len(columns)))
+                continue
+            item = dict(zip(columns, fields, strict=False))
+        members.append((where, member_from_item(collection_type, item)))
+    return members, problems
+
+
+def _member_problems(collection_type, where, member):
+    problems = []
+    member_id = member["member_id"]
+    if collection_type == DEVICE:
+        if not member_id or not SERIAL_PATTERN.match(member_id):
+            problems.append("%s: %r is not a serial number" % (where, member_id))
+        if member["device_user"] is not None and not CLIENT_USER_ID_PATTERN.match(member["device_user"]):
+            problems.append("%s: %r is not a client user id" % (where, member["device_user"]))
+    else:
+        if not member_id or not CLIENT_USER_ID_PATTERN.match(member_id):
+            problems.append("%s: %r is not a client user id" % (where, member_id))
+        for field in ("email", "managed_apple_id"):
+            if member[field] is not None and not EMAIL_PATTERN.match(member[field]):
+                problems.append("%s: %s %r is not an email address" % (where, field, member[field]))
+    return problems
+
+
+def _duplicate_problems(collection_type, located):
+    """Duplicate ids (and, for users, duplicate emails and managed Apple IDs): Apple refuses them (9704/9705/9715)."""
+    fields = ("member_id",) if collection_type == DEVICE else ("member_id", "email", "managed_apple_id")
+    labels = {"member_id": "serial number" if collection_type == DEVICE else "client user id",
+              "email": "email", "managed_apple_id": "managed Apple ID"}  # fmt: skip
+    problems = []
+    for field in fields:
+        seen = {}
+        for where, member in located:
+            value = member[field]
+            if value is None:
+                continue
+            key = value.lower() if field != "member_id" else value
+            if key in seen:
+                problems.append("%s: duplicate %s %r (first at %s)" % (where, labels[field], value, seen[key]))
+            else:
+                seen[key] = where
+    return problems
+
+
+def parse_members(collection_type, members=None, members_text=None, source="members_file"):
+    """Every member of a collection, validated; raises one ``ConfigurationError`` listing the problems.
+
+    ``members``: the module's list (strings or dicts); ``members_text``: a members file's content, as a string
+    or an iterable of lines (read once, streaming).
+    """
+    located, problems = [], []
+    for index, item in enumerate(members or ()):
+        try:
+            located.append(("members[%d]" % index, member_from_item(collection_type, item)))
+        except ValueError as err:
+            problems.append("members[%d]: %s" % (index, err))
+    if members_text is not None:
+        from_text, text_problems = parse_members_text(collection_type, members_text, source)
+        located.extend(from_text)
+        problems.extend(text_problems)
+    for where, member in located:
+        problems.extend(_member_problems(collection_type, where, member))
+    problems.extend(_duplicate_problems(collection_type, located))
+    if problems:
+        shown = problems[:MAX_REPORTED_PROBLEMS]
+        more = len(problems) - len(shown)
+        raise ConfigurationError(
+            "the %s collection has %d invalid member(s): %s%s"
+            % (collection_type, len(problems), "; ".join(shown), "; and %d more" % more if more else ""),
+            hint="fix the members (or members_file) and run again; nothing was changed",
+            details={"problems": problems},
+        )
+    return [member for _where, member in located]
+
+
+# --- reading a members file --------------------------------------------------------------------------------------
+
+
+def _unreadable(path, reason):
+    return ConfigurationError(
+        "cannot read members_file %s: %s" % (path, reason),
+        hint="give the path of a readable UTF-8 text file on the controller",
+    )
+
+
+def _too_big(path, what):
+    return ConfigurationError(
+        "members_file %s is too big: %s" % (path, what),
+        hint="split the collection into deployments with smaller members files; nothing was changed",
+    )
+
+
+def read_members_file(path):
+    """The lines of a members file on the controller, as an iterator that reads one line at a time.
+
+    Refused at once: anything but a regular file (``/dev/zero``, a FIFO, a directory), a file over
+    ``MAX_FILE_BYTES``, a line over ``MAX_LINE_BYTES`` (a file without newlines) and more data lines than
+    ``MAX_FILE_MEMBERS`` (plus a header): a first pass counts them, keeping nothing, before any member is parsed."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise _unreadable(path, exc.strerror or type(exc).__name__) from None
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
+        raise _unreadable(path, "it is %s, not a regular file" % kind)
+    if os.stat(path).st_size > MAX_FILE_BYTES:
+        raise _too_big(path, "more than %d MB, the cap of a members file" % (MAX_FILE_BYTES >> 20))
+    count = 0
+    for number, raw in enumerate(_file_lines(path), start=1):
+        stripped = raw.strip()
+        if stripped and not stripped.startswith(b"#"):
+            count += 1
+            if count > MAX_FILE_MEMBERS + 1:  # one more line may be the header: parse_members decides
+                raise too_many_members(path, number)
+    return _decoded(path)
+
+
+def _decoded(path):
+    """The file's lines again, as text: one not UTF-8 makes the file unreadable."""
+    try:
+        for raw in _file_lines(path):
+            yield raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise _unreadable(path, "UnicodeDecodeError") from None
+
+
+def _file_lines(path):
+    """The file's lines as bytes (a BOM dropped), read one at a time under the byte and line caps."""
+    total = 0
+    try:
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 2), b""), start=1):
+                total += len(raw)
+                if total > MAX_FILE_BYTES:
+                    raise _too_big(path, "more than %d MB, the cap of a members file" % (MAX_FILE_BYTES >> 20))
+                if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:  # its end of line not counted
+                    raise _too_big(
+                        path, "line %d is longer than %d bytes, the cap of a line" % (number, MAX_LINE_BYTES)
+                    )
+                if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8) :]
+                yield raw
+    except OSError as exc:
+        raise _unreadable(path, exc.strerror or type(exc).__name__) from None
+
+
+def wanted_members(collection):
+    """The collection's members from ``members`` and/or ``members_file``, validated before any call."""
+    lines = read_members_file(collection["members_file"]) if collection.get("members_file") else None
+    return parse_members(collection["type"], collection.get("members"), lines, source=collection.get("members_file"))
