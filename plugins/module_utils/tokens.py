@@ -16,7 +16,7 @@ import contextlib
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError, ConfigurationError, VPPError
 from ansible_collections.mdm.vpp.plugins.module_utils.parallel import DEFAULT_PARALLEL, check_parallel, for_each_token
 from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
-from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import parse_timestamp, utc_now
+from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import parse_timestamp, to_timestamp, utc_now
 from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import (
     COLLECTION_VERSION,
     DEFAULT_EXPIRY_WARNING_DAYS,
@@ -233,7 +233,7 @@ def _predicted_row(name, row, content_token, changes):
         predicted.update(
             fingerprint=content_token.fingerprint,
             org_name=content_token.org_name,
-            expires_at=content_token.expires_at.isoformat(timespec="seconds"),
+            expires_at=to_timestamp(content_token.expires_at),
         )
     return predicted
 
