@@ -7,6 +7,9 @@ Every table is copied row for row in dependency order, ids included, streaming (
 store in one transaction: an interrupted copy leaves the target empty. The source is read inside a write
 transaction, so no job changes it half-way. The copy keeps the store key (the same passphrase opens both stores)
 and the manager identity Apple knows the source by. Used by ``tools/store-copy`` and ``playbooks/store_copy.yml``.
+
+A client of the store: it opens stores through the package (which never imports it back) and moves whole tables
+with ``repos/tables.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from __future__ import annotations
 import os
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import StoreError
-from ansible_collections.mdm.vpp.plugins.module_utils.store import ENV_STORE_KEY, _read_key_file, open_store
+from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
+from ansible_collections.mdm.vpp.plugins.module_utils.store.keys import read_key_file
+from ansible_collections.mdm.vpp.plugins.module_utils.store.location import key_from_environment
 
 # Parents before children, so foreign keys hold at every row.
 COPY_ORDER = (
@@ -47,9 +52,9 @@ def tables_to_copy(table_names):
 
 def source_passphrase(source, key):
     """The passphrase that opened ``source``: the key given, ``VPP_STORE_KEY``, or its key file's content."""
-    key = key or os.environ.get(ENV_STORE_KEY) or None
+    key = key_from_environment(key)
     if key is None and source.key_file:
-        key = _read_key_file(source.key_file)
+        key = read_key_file(source.key_file)
     return key
 
 
@@ -90,7 +95,7 @@ def copy_store(source_location, target_location, key=None):
             _refuse_used_target(target)
             rows = _copy_tables(source, target)
             summary = {"source": source.location, "target": target.location, "rows": rows, "key_file": None}
-            key_file = target._dialect.key_file
+            key_file = target.db.dialect.key_file
         if key_file and source.key_file and not key:
             write_key_file(key_file, passphrase)
             summary["key_file"] = key_file

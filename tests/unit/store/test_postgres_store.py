@@ -52,8 +52,8 @@ def test_a_live_holder_keeps_its_lock_past_its_lease_and_frees_it_on_release(reg
     first.proceed()
     first.expect("released")
     with registered.token_lock(TOKEN, timeout=30):
-        assert registered._fetch_one("SELECT pid FROM locks WHERE name = ?", (TOKEN,))["pid"] > 0
-    assert registered._fetch_one("SELECT pid FROM locks WHERE name = ?", (TOKEN,)) is None
+        assert registered.db.fetch_one("SELECT pid FROM locks WHERE name = ?", (TOKEN,))["pid"] > 0
+    assert registered.db.fetch_one("SELECT pid FROM locks WHERE name = ?", (TOKEN,)) is None
     first.finish()
 
 

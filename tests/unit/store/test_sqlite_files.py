@@ -148,7 +148,7 @@ def test_a_damaged_database_is_a_clear_error(db_path, content_token):
     with open_store(db_path, key="k") as store:
         store.upsert_token("school", content_token())
         store.replace_assets("school", [{"adam_id": str(n), "total_count": n} for n in range(2000)])
-        store._execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     with open(db_path, "r+b") as handle:  # keep the header, smash the pages after it
         handle.seek(4096)
         handle.write(b"\xff" * 64 * 1024)

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The PostgreSQL dialect of the state store (psycopg 3), selected by a ``postgresql://`` store location.
 
-The ``Store`` class and its SQL are shared with SQLite; this module only says how PostgreSQL differs:
+The store's SQL is shared with SQLite; this dialect (``dialects/base.py``) only says how PostgreSQL differs:
 
 - placeholders: the store writes ``?``, psycopg wants ``%s`` (and a literal ``%`` doubled);
 - write transactions: ``BEGIN`` plus a transaction-level advisory lock on the whole store, so writers take turns
@@ -36,7 +36,8 @@ except ImportError:  # the PostgreSQL store is optional: only its users need psy
     HAS_PSYCOPG = False
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import StoreError
-from ansible_collections.mdm.vpp.plugins.module_utils.store import delete_lock_row, write_lock_row
+from ansible_collections.mdm.vpp.plugins.module_utils.store.dialects.base import Dialect
+from ansible_collections.mdm.vpp.plugins.module_utils.store.locks import delete_lock_row, read_lock_row, write_lock_row
 
 # The whole-store writer lock, in the two-integer advisory key space (which never overlaps the one-bigint space
 # of the token locks): "mdvp", 1.
@@ -118,7 +119,7 @@ class _Connection:
         self.raw.close()
 
 
-class PostgreSQLDialect:
+class PostgreSQLDialect(Dialect):
     """Everything PostgreSQL-specific; see the module docstring."""
 
     name = "postgresql"
@@ -180,9 +181,9 @@ class PostgreSQLDialect:
         cursor.execute(sql, params)
         return cursor
 
-    def table_exists(self, store, table):
+    def table_exists(self, db, table):
         return (
-            store._scalar(
+            db.scalar(
                 "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() "
                 "AND table_name = ?",
                 (table,),
@@ -190,13 +191,13 @@ class PostgreSQLDialect:
             > 0
         )
 
-    def table_names(self, store):
-        return [row["table_name"] for row in store._fetch_all(
+    def table_names(self, db):
+        return [row["table_name"] for row in db.fetch_all(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")]  # fmt: skip
 
-    def continue_ids_after_max(self, store, table):
+    def continue_ids_after_max(self, db, table):
         """Move the identity sequence of ``table`` past the largest id (rows were loaded with their ids)."""
-        store._execute(
+        db.execute(
             "SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE(MAX(id), 0) + 1, false) FROM %s" % table,
             (table,),
         )
@@ -215,23 +216,23 @@ class PostgreSQLDialect:
 
     # -- per-token locks ---------------------------------------------------------------------------------------
 
-    def try_lock(self, store, name, owner, lease):
+    def try_lock(self, db, name, owner, lease):
         """Take the advisory lock of ``name`` without waiting; return who holds it when refused."""
-        if store._scalar("SELECT pg_try_advisory_lock(?)", (token_lock_key(name),)):
+        if db.scalar("SELECT pg_try_advisory_lock(?)", (token_lock_key(name),)):
             try:
-                with store.transaction():
-                    write_lock_row(store, name, owner, time.time() + lease)
+                with db.transaction():
+                    write_lock_row(db, name, owner, time.time() + lease)
             except BaseException:
-                store._execute("SELECT pg_advisory_unlock(?)", (token_lock_key(name),))
+                db.execute("SELECT pg_advisory_unlock(?)", (token_lock_key(name),))
                 raise
             return None
-        holder = store._fetch_one("SELECT owner, host, pid, acquired_at, expires_at FROM locks WHERE name = ?", (name,))
+        holder = read_lock_row(db, name)
         # The holder may not have written its row yet: it took the lock a moment ago.
         return holder or {"owner": None, "host": "another host", "pid": "?", "acquired_at": "a moment ago"}
 
-    def renew_lock(self, store, name, owner, lease):
+    def renew_lock(self, db, name, owner, lease):
         """Nothing to renew: an advisory lock lasts as long as its session, however long the work takes."""
 
-    def unlock(self, store, name, owner):
-        delete_lock_row(store, name, owner)
-        store._execute("SELECT pg_advisory_unlock(?)", (token_lock_key(name),))
+    def unlock(self, db, name, owner):
+        delete_lock_row(db, name, owner)
+        db.execute("SELECT pg_advisory_unlock(?)", (token_lock_key(name),))
