@@ -14,7 +14,6 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import BOOK
 
 try:
     import jmespath
@@ -25,7 +24,6 @@ except ImportError:
     HAS_JMESPATH = False
     JMESPATH_IMPORT_ERROR = traceback.format_exc()
 
-PRODUCT_TYPES = ("App", BOOK)
 APP_FIELDS = (
     "name",
     "adam_id",

@@ -16,7 +16,6 @@ import contextlib
 
 from ansible_collections.mdm.vpp.plugins.module_utils.app_facts import (
     APP_FIELDS,
-    PRODUCT_TYPES,
     app_facts,
     app_filter,
     apply_query,
@@ -44,7 +43,6 @@ from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import changed
 # Names other files and the tests import from here (their home is app_facts and application_decisions).
 __all__ = [
     "APP_FIELDS",
-    "PRODUCT_TYPES",
     "app_facts",
     "app_filter",
     "application_view",

@@ -40,8 +40,9 @@ def batch_count(count, limit):
 
 def call_count(users, devices, limits):
     """The calls an associate or disassociate of one asset takes for ``users`` distinct clientUserIds and
-    ``devices`` distinct serial numbers at Apple's ``limits`` (the service config's, camelCase keys)."""
-    return max(batch_count(users, limits["maxClientUserIds"]), batch_count(devices, limits["maxSerialNumbers"]))
+    ``devices`` distinct serial numbers at Apple's ``limits`` (the service config's, camelCase keys): users and
+    devices never share a request (``plan_batches``), so their calls add up."""
+    return batch_count(users, limits["maxClientUserIds"]) + batch_count(devices, limits["maxSerialNumbers"])
 
 
 def plan_batches(

@@ -10,16 +10,16 @@ PENDING 10 minutes after it was submitted is submitted again, as Apple advises. 
 
 from __future__ import annotations
 
-from ansible_collections.mdm.vpp.plugins.module_utils.client import FIRST_POLL
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import EventTimeoutError
-from ansible_collections.mdm.vpp.plugins.module_utils.intents import (
+from ansible_collections.mdm.vpp.plugins.module_utils.events import FIRST_POLL
+from ansible_collections.mdm.vpp.plugins.module_utils.licensing import creation_succeeded, target_of
+from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import parse_timestamp, utc_now
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     EVENT_TYPE_ASSOCIATE,
     EVENT_TYPE_CREATE,
     EVENT_TYPE_DISASSOCIATE,
+    outcome_target_key,
 )
-from ansible_collections.mdm.vpp.plugins.module_utils.licensing import creation_succeeded, target_of
-from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import parse_timestamp, utc_now
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import outcome_target_key
 
 RESUBMIT_AFTER = 600  # Apple: an event still PENDING after 10 minutes is submitted again
 SUPERSEDED = "SUPERSEDED"  # a stale event whose request was submitted again

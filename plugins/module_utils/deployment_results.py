@@ -21,7 +21,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     plan_writes,
     target_of,
 )
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import USER
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import REGISTERED, USER
 
 
 class DeploymentResults:
@@ -37,7 +37,7 @@ class DeploymentResults:
                 continue
             seen.add(target[1])
             user = self.users.get(target[1])
-            if user and user.get("status") == "Registered" and user.get("invite_code"):
+            if user and user.get("status") == REGISTERED and user.get("invite_code"):
                 invitations.append({"client_user_id": target[1], "email": user.get("email"),
                                     "url": invitation_url(template, user["invite_code"])})  # fmt: skip
         return invitations

@@ -34,8 +34,8 @@ from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     plan_excerpt,
     short_of_licenses,
 )
-from ansible_collections.mdm.vpp.plugins.module_utils.sync import asset_row
-from ansible_collections.mdm.vpp.plugins.module_utils.tokens import changed_fields, refusal_status
+from ansible_collections.mdm.vpp.plugins.module_utils.sync_decisions import asset_row
+from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import changed_fields, refusal_status
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL, USER, apple_target_key, target_key
 
 

@@ -10,19 +10,24 @@ it is sent, its event with its members' pending state once Apple accepts it. ``D
 
 from __future__ import annotations
 
-from ansible_collections.mdm.vpp.plugins.module_utils.client import normalize_asset
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import member_changes
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError, InvalidVersionError
 from ansible_collections.mdm.vpp.plugins.module_utils.intents import (
-    EVENT_TYPE_ASSOCIATE,
-    EVENT_TYPE_CREATE,
-    EVENT_TYPE_DISASSOCIATE,
     DeploymentHooks,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import creation_succeeded
+from ansible_collections.mdm.vpp.plugins.module_utils.spelling import normalize_asset
 from ansible_collections.mdm.vpp.plugins.module_utils.submission import UNKNOWN_USER
-from ansible_collections.mdm.vpp.plugins.module_utils.sync import user_row
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import ACTIVE_USER_STATUSES, DEVICE, USER, target_key
+from ansible_collections.mdm.vpp.plugins.module_utils.sync_decisions import user_row
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
+    ACTIVE_USER_STATUSES,
+    DEVICE,
+    EVENT_TYPE_ASSOCIATE,
+    EVENT_TYPE_CREATE,
+    EVENT_TYPE_DISASSOCIATE,
+    USER,
+    target_key,
+)
 
 
 class DeploymentWrites:

@@ -9,7 +9,7 @@ import collections
 
 from ansible_collections.mdm.vpp.plugins.module_utils.batches import batch_members
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import EventTimeoutError
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import FINISHED_EVENT_STATES
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import FAILED_EVENT_STATE, FINISHED_EVENT_STATES
 
 FIRST_POLL = 1.0  # Apple: read a new event's status soon after submitting it...
 POLL_INTERVAL = 30.0  # ...then at least 30 s between polls while it is PENDING
@@ -54,7 +54,7 @@ def outcomes_for(batch, status):
                 )
                 break
         outcomes.append(outcome)
-    if status.get("eventStatus") == "FAILED" and all(outcome["succeeded"] for outcome in outcomes):
+    if status.get("eventStatus") == FAILED_EVENT_STATE and all(outcome["succeeded"] for outcome in outcomes):
         first = failures[0] if failures else {}
         for outcome in outcomes:
             outcome.update(

@@ -13,11 +13,13 @@ false shortage nor fails members while licenses are free, and assigns nothing tw
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils.submission import UNKNOWN_USER, USER_DEVICE_LIMIT, Hooks
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import DEVICE, USER, target_key
-
-EVENT_TYPE_ASSOCIATE = "ASSOCIATE"
-EVENT_TYPE_DISASSOCIATE = "DISASSOCIATE"
-EVENT_TYPE_CREATE = "CREATE"
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
+    DEVICE,
+    EVENT_TYPE_ASSOCIATE,
+    EVENT_TYPE_DISASSOCIATE,
+    USER,
+    target_key,
+)
 
 
 def event_request(record):

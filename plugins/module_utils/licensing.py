@@ -13,13 +13,13 @@ these functions with what the store and Apple say and carries the plan out.
 
 from __future__ import annotations
 
-import math
-
+from ansible_collections.mdm.vpp.plugins.module_utils.batches import batch_count, call_count
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
 from ansible_collections.mdm.vpp.plugins.module_utils.members import MAX_LINE_BYTES as MAX_LINE_BYTES
 from ansible_collections.mdm.vpp.plugins.module_utils.members import parse_members as parse_members
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     ACTIVE_USER_STATUSES,
+    AVAILABLE,
     BOOK,
     COLLECTION_TYPES,
     DEVICE,
@@ -73,7 +73,7 @@ def license_type_for(collection_type, device_assignable, product_type=None):
 
 
 def check_purpose(purpose):
-    if purpose == "available":
+    if purpose == AVAILABLE:
         raise ConfigurationError(
             "available installs are not supported; use required",
             hint="set purpose: required (users cannot pick licensed apps themselves in this collection)",
@@ -115,11 +115,6 @@ def target_of(member, license_type, collection_type):
     if collection_type == DEVICE:
         return target_key(USER, member["device_user"]) if member.get("device_user") else None
     return target_key(USER, member["member_id"])
-
-
-def batch_count(count, limit):
-    """How many calls ``count`` ids take at ``limit`` per call."""
-    return math.ceil(count / max(int(limit), 1)) if count else 0
 
 
 def _user_request(member, collection_type):
@@ -285,14 +280,10 @@ def _distinct_targets(entries, kind):
 
 
 def _batches(plan, limits):
-    """Calls each step takes at Apple's limits (the client cuts the same way)."""
+    """Calls each step takes at Apple's limits, as the client cuts them (``batches``)."""
     batches = {}
     for step, entries in (("associate", plan["to_license"]), ("disassociate", plan["to_reclaim"])):
-        users = _distinct_targets(entries, USER)
-        devices = _distinct_targets(entries, DEVICE)
-        batches[step] = max(
-            batch_count(users, limits["maxClientUserIds"]), batch_count(devices, limits["maxSerialNumbers"])
-        )
+        batches[step] = call_count(_distinct_targets(entries, USER), _distinct_targets(entries, DEVICE), limits)
     batches["create_users"] = batch_count(len(plan["to_register"]), limits["maxUsers"])
     return batches
 

@@ -17,12 +17,13 @@ proves nothing was queued, so the recorded intent can go.
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import EVENT_TYPE_ASSOCIATE, EVENT_TYPE_DISASSOCIATE
 
 # Synchronous answers that refuse one user of a batch, not the batch's other members.
 UNKNOWN_USER = 9609
 USER_DEVICE_LIMIT = 9622
 MEMBER_REFUSALS = frozenset((UNKNOWN_USER, USER_DEVICE_LIMIT))
-SPLITTABLE_TYPES = ("ASSOCIATE", "DISASSOCIATE")
+SPLITTABLE_TYPES = (EVENT_TYPE_ASSOCIATE, EVENT_TYPE_DISASSOCIATE)
 
 
 class Hooks:

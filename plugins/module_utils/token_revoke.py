@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError
 from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import with_token_context
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import apple_asset_key
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import EVENT_TYPE_REVOKE, apple_asset_key
 
 # Revoke events finish within seconds: the client reads them soon, then as Apple asks (event_poll_interval).
 EVENT_TIMEOUT = 600
@@ -74,7 +74,7 @@ def _revoke_and_wait(client, store, name, plan):
 
     def record_submitted(batch):
         request = {"client_user_ids": len(batch["client_user_ids"]), "serial_numbers": len(batch["serial_numbers"])}
-        store.record_event(name, batch["event_id"], "REVOKE", request=request)
+        store.record_event(name, batch["event_id"], EVENT_TYPE_REVOKE, request=request)
 
     batches = client.revoke(plan["client_user_ids"], plan["serial_numbers"], on_submit=record_submitted)
     results = client.wait_for_events(batches, timeout=EVENT_TIMEOUT)

@@ -26,18 +26,33 @@ COLLECTION_TYPES = TARGET_KINDS
 INSTALL = "install"
 UNINSTALL = "uninstall"
 ACTIONS = (INSTALL, UNINSTALL)
-PURPOSES = ("required", "available")  # "available" is refused: Apple licenses apps, it does not offer them
+REQUIRED = "required"
+AVAILABLE = "available"  # refused: Apple licenses apps, it does not offer them
+PURPOSES = (REQUIRED, AVAILABLE)
 MEMBER_STATES = ("pending", "licensed", "failed", "untargeted", "reclaimed")
 
-# Apple's product type of a book (books are licensed to users only).
+# Apple's product types (books are licensed to users only).
+APP = "App"
 BOOK = "Book"
+PRODUCT_TYPES = (APP, BOOK)
 
 # Apple's event states: PENDING until the event is COMPLETE or FAILED.
 PENDING_EVENT_STATE = "PENDING"
-FINISHED_EVENT_STATES = ("COMPLETE", "FAILED")
+FAILED_EVENT_STATE = "FAILED"
+FINISHED_EVENT_STATES = ("COMPLETE", FAILED_EVENT_STATE)
+
+# Apple's event types: what a write request started (the store keeps them with each event).
+EVENT_TYPE_ASSOCIATE = "ASSOCIATE"
+EVENT_TYPE_DISASSOCIATE = "DISASSOCIATE"
+EVENT_TYPE_REVOKE = "REVOKE"
+EVENT_TYPE_CREATE = "CREATE"
+EVENT_TYPE_UPDATE = "UPDATE"
+EVENT_TYPE_RETIRE = "RETIRE"
 
 # Apple's user statuses that hold (or may receive) licenses.
-ACTIVE_USER_STATUSES = ("Registered", "Associated")
+REGISTERED = "Registered"  # a user Apple knows who has not accepted the invitation yet
+ASSOCIATED = "Associated"
+ACTIVE_USER_STATUSES = (REGISTERED, ASSOCIATED)
 
 
 def pricing_param_or_default(pricing_param):

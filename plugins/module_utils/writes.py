@@ -10,6 +10,14 @@ from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError
 from ansible_collections.mdm.vpp.plugins.module_utils.service_config import ENDPOINTS
 from ansible_collections.mdm.vpp.plugins.module_utils.spelling import request_body
 from ansible_collections.mdm.vpp.plugins.module_utils.submission import OnSubmit, submit_batches
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
+    EVENT_TYPE_ASSOCIATE,
+    EVENT_TYPE_CREATE,
+    EVENT_TYPE_DISASSOCIATE,
+    EVENT_TYPE_RETIRE,
+    EVENT_TYPE_REVOKE,
+    EVENT_TYPE_UPDATE,
+)
 
 
 class Writers:
@@ -23,12 +31,12 @@ class Writers:
         With ``hooks`` (``submission.Hooks``) users Apple refuses synchronously are split out of their batch.
         """
         batches = self._asset_batches(assets, client_user_ids, serial_numbers)
-        return self._submit("ASSOCIATE", "associateAssets", batches, on_submit, hooks)
+        return self._submit(EVENT_TYPE_ASSOCIATE, "associateAssets", batches, on_submit, hooks)
 
     def disassociate(self, assets, client_user_ids=(), serial_numbers=(), on_submit=None, hooks=None):
         """Take assets back from users and/or devices; returns the submitted batches."""
         batches = self._asset_batches(assets, client_user_ids, serial_numbers)
-        return self._submit("DISASSOCIATE", "disassociateAssets", batches, on_submit, hooks)
+        return self._submit(EVENT_TYPE_DISASSOCIATE, "disassociateAssets", batches, on_submit, hooks)
 
     def _asset_batches(self, assets, client_user_ids, serial_numbers):
         """Associate/disassociate requests cut to the current service limits."""
@@ -53,18 +61,22 @@ class Writers:
             max_client_user_ids=limits["maxRevokeClientUserIds"],
             max_serial_numbers=limits["maxRevokeSerialNumbers"],
         )
-        return self._submit("REVOKE", "revokeAssets", batches, on_submit)
+        return self._submit(EVENT_TYPE_REVOKE, "revokeAssets", batches, on_submit)
 
     def create_users(self, users, on_submit=None):
         """Register users (dicts with ``client_user_id``/``clientUserId``, ``email``, ``managed_apple_id``)."""
-        return self._submit("CREATE", "createUsers", plan_user_batches(users, self.limits["maxUsers"]), on_submit)
+        return self._submit(
+            EVENT_TYPE_CREATE, "createUsers", plan_user_batches(users, self.limits["maxUsers"]), on_submit
+        )
 
     def update_users(self, users, on_submit=None):
-        return self._submit("UPDATE", "updateUsers", plan_user_batches(users, self.limits["maxUsers"]), on_submit)
+        return self._submit(
+            EVENT_TYPE_UPDATE, "updateUsers", plan_user_batches(users, self.limits["maxUsers"]), on_submit
+        )
 
     def retire_users(self, client_user_ids, on_submit=None):
         batches = plan_user_batches(client_user_ids, self.limits["maxUsers"])
-        return self._submit("RETIRE", "retireUsers", batches, on_submit)
+        return self._submit(EVENT_TYPE_RETIRE, "retireUsers", batches, on_submit)
 
     def _submit(self, event_type, endpoint, batches, on_submit=None, hooks=None):
         """Send the batches (see ``submission.submit_batches``); ``hooks`` wins over a bare ``on_submit``."""

@@ -266,9 +266,9 @@ refresh:
       sample: "GET /client/config: Apple refused the request (error 9625, HTTP 401): ..."
 """
 
-from ansible_collections.mdm.vpp.plugins.module_utils.app_facts import PRODUCT_TYPES
 from ansible_collections.mdm.vpp.plugins.module_utils.apps import list_apps
 from ansible_collections.mdm.vpp.plugins.module_utils.module import VPPModule
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import PRODUCT_TYPES
 
 ARGUMENT_SPEC = {
     "tokens": {"type": "list", "elements": "str", "no_log": False},  # token names, not secrets
