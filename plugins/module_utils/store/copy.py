@@ -110,8 +110,9 @@ def _copy_tables(source, target):
     counts = {}
     with source.transaction(rollback=True), target.transaction():
         if source.schema_version != target.schema_version:
-            raise StoreError("the source has schema version %d, the target %d"
-                             % (source.schema_version, target.schema_version))  # fmt: skip
+            raise StoreError(
+                "the source has schema version %d, the target %d" % (source.schema_version, target.schema_version)
+            )
         for table in tables_to_copy(source.table_names()):
             columns = source.table_columns(table)
             counts[table] = target.replace_table_rows(table, columns, source.iter_table_rows(table))

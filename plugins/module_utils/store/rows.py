@@ -112,7 +112,7 @@ def checked_assignment_key(row):
     """(adam_id, pricing_param, target_kind, target_id) of an assignment dictionary, its target kind checked."""
     kind = row["target_kind"]
     if kind not in TARGET_KINDS:
-        raise StoreError("assignment target_kind must be user or device, got %r" % (kind,))
+        raise StoreError("assignment target_kind must be %s, got %r" % (" or ".join(TARGET_KINDS), kind))
     return stored_assignment_key(row)
 
 

@@ -59,8 +59,13 @@ class SQLiteDialect(Dialect):
     """Everything SQLite-specific: the file, its pragmas, types, ``BEGIN IMMEDIATE`` and the lock-row lock."""
 
     name = "sqlite"
-    types = {"pk": "INTEGER PRIMARY KEY AUTOINCREMENT", "bool": "INTEGER", "false": "0", "float": "REAL",
-             "bigint": "INTEGER"}  # fmt: skip
+    types = {
+        "pk": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "bool": "INTEGER",
+        "false": "0",
+        "float": "REAL",
+        "bigint": "INTEGER",
+    }
     errors = (sqlite3.Error,)
 
     def __init__(self, location, busy_timeout=DEFAULT_BUSY_TIMEOUT):
@@ -155,8 +160,8 @@ class SQLiteDialect(Dialect):
         return conn.execute(sql, params)
 
     def table_names(self, db):
-        return [row["name"] for row in db.fetch_all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")]  # fmt: skip
+        rows = db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")
+        return [row["name"] for row in rows]
 
     def continue_ids_after_max(self, db, table):
         """Nothing to do: AUTOINCREMENT already continues after the largest id ever inserted."""

@@ -12,8 +12,16 @@ from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import ASSET_FI
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import now_timestamp
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import DEFAULT_PRICING_PARAM, asset_key
 
-ASSET_DEFAULTS = {"platforms": [], "device_assignable": False, "revocable": False, "unlimited": False,
-                  "total_count": 0, "assigned_count": 0, "available_count": 0, "retired_count": 0}  # fmt: skip
+ASSET_DEFAULTS = {
+    "platforms": [],
+    "device_assignable": False,
+    "revocable": False,
+    "unlimited": False,
+    "total_count": 0,
+    "assigned_count": 0,
+    "available_count": 0,
+    "retired_count": 0,
+}
 ASSET_COLUMNS = "adam_id, pricing_param, " + ", ".join(ASSET_FIELDS) + ", updated_at"
 
 # Each asset with its token, catalogue metadata, application (if any) and the licenses our install
@@ -116,8 +124,11 @@ class AssetsRepo:
     def _audit_asset_counts(self, token_row_id, diff, run_id, now):
         entries = [(row, None, row) for row in diff["added"]]
         entries += [(row, row, None) for row in diff["removed"]]
-        entries += [(change, change["before"], change["after"]) for change in diff["changed"]
-                    if _counts(change["before"]) != _counts(change["after"])]  # fmt: skip
+        entries += [
+            (change, change["before"], change["after"])
+            for change in diff["changed"]
+            if _counts(change["before"]) != _counts(change["after"])
+        ]
         audit_rows(
             self.db,
             [

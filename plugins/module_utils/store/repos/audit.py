@@ -43,8 +43,19 @@ def audit_row(db, token_row_id, kind, run_id, origin, key, before=None, after=No
 class AuditRepo:
     """Mixin of ``Store``: the audit log (needs ``self.db``)."""
 
-    def audit(self, token, kind, adam_id=None, pricing_param=None, target_kind=None, target_id=None, before=None,
-              after=None, run_id=None, origin="local"):  # fmt: skip
+    def audit(
+        self,
+        token,
+        kind,
+        adam_id=None,
+        pricing_param=None,
+        target_kind=None,
+        target_id=None,
+        before=None,
+        after=None,
+        run_id=None,
+        origin="local",
+    ):
         """Append one audit entry for ``token`` (``kind`` one of ``AUDIT_KINDS``)."""
         check_choice("audit kind", kind, AUDIT_KINDS)
         key = (adam_id, pricing_param, target_kind, target_id)

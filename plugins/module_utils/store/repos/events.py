@@ -45,8 +45,13 @@ class EventsRepo:
         return intent_id
 
     def _insert_event(self, token, deployment, event_id, event_type, status, request):
-        values = {"event_id": event_id, "event_type": event_type, "request": encode("request", request or {}),
-                  "status": status, "submitted_at": now_timestamp()}  # fmt: skip
+        values = {
+            "event_id": event_id,
+            "event_type": event_type,
+            "request": encode("request", request or {}),
+            "status": status,
+            "submitted_at": now_timestamp(),
+        }
         with self.db.transaction():
             values["token_id"] = token_id(self.db, token)
             if deployment is not None:

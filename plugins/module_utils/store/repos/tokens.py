@@ -97,15 +97,17 @@ class TokensRepo:
             self.db.execute("DELETE FROM tokens WHERE id = ?", (found,))
             return True
 
-    def mark_synced(self, name, full=False, at=None, assets_version=None, assignments_version=None,
-                    users_version=None):  # fmt: skip
+    def mark_synced(self, name, full=False, at=None, assets_version=None, assignments_version=None, users_version=None):
         """Record a finished sync of ``name`` (and a full one when ``full``) plus the dataset versions given."""
         at = to_timestamp(at) or now_timestamp()
         values = {"last_sync_at": at}
         if full:
             values["last_full_sync_at"] = at
-        versions = {"assets_version": assets_version, "assignments_version": assignments_version,
-                    "users_version": users_version}  # fmt: skip
+        versions = {
+            "assets_version": assets_version,
+            "assignments_version": assignments_version,
+            "users_version": users_version,
+        }
         values.update({column: value for column, value in versions.items() if value is not None})
         with self.db.transaction():
             token_id(self.db, name)
