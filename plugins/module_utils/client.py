@@ -139,7 +139,7 @@ class VPPClient(Writers):
         self.allow_takeover = allow_takeover
         self.page_concurrency = page_concurrency
         self.poll_interval = poll_interval
-        self._transport = Transport(
+        self.transport = Transport(
             AppleClassifier(),
             base_url=self.api_url,
             validate_certs=validate_certs,
@@ -152,7 +152,7 @@ class VPPClient(Writers):
             session=session,
             pool_maxsize=MAX_PAGES_IN_FLIGHT + 1,  # room for parallel page fetches on one keep-alive pool
         )
-        self._session = self._transport.session
+        self._session = self.transport.session
         self._session.headers["Authorization"] = "Bearer " + token  # the one place the token is kept
         self._limiter = limiter_for(self.api_url, token)
         self.token_expiration_date = None
@@ -164,24 +164,24 @@ class VPPClient(Writers):
 
     @property
     def timeout(self):
-        return self._transport.timeout
+        return self.transport.timeout
 
     @property
     def retries(self):
-        return self._transport.retries
+        return self.transport.retries
 
     @property
     def request_count(self):
         """Requests sent (every attempt counts)."""
-        return self._transport.request_count
+        return self.transport.request_count
 
     @property
     def requests_by_endpoint(self):
         """Requests sent per label (``"GET /assets"``)."""
-        return self._transport.requests_by_label
+        return self.transport.requests_by_label
 
     def close(self):
-        self._transport.close()
+        self.transport.close()
 
     def __enter__(self):
         return self
@@ -239,7 +239,7 @@ class VPPClient(Writers):
         headers = dict(headers or {})
         if not authenticated:
             headers["Authorization"] = None  # service config and metadata lookup: no bearer token
-        payload = self._transport.send(
+        payload = self.transport.send(
             method,
             url,
             label,

@@ -74,14 +74,14 @@ def listing(store):
 
 def timed_listing(store):
     statements = []
-    store._conn.set_trace_callback(statements.append)  # bench only: count what the listing asks SQLite
+    store.db.connection.set_trace_callback(statements.append)  # bench only: count what the listing asks SQLite
     durations = []
     for _run in range(REPEATS):
         statements.clear()
         started = time.perf_counter()
         apps = listing(store)
         durations.append(time.perf_counter() - started)
-    store._conn.set_trace_callback(None)
+    store.db.connection.set_trace_callback(None)
     return {"listed": len(apps), "median_s": round(statistics.median(durations), 3), "sql_statements": len(statements)}
 
 

@@ -627,48 +627,47 @@ thread, not only the main one), or the module run directly (`python -m cProfile 
 args.json`); before/after figures are single runs on this machine, so they show the size of each effect, not
 exact values.
 
-1. **SQLite checkpoints and page cache** (`store.py`, `SQLiteDialect.connect`). A checkpoint every 10,000 WAL
-   pages instead of 1,000 and a bigger page cache cut the pages written and synced per committed batch several
-   times while staging still went into indexed tables (B1 from 38 s to 23 s). Since the staging moved to
-   temporary tables (6.), an 8 MiB cache (also the sorter's memory) is as fast as 16 or 64 MiB, and memory is
-   flat: the same peak RSS at 100,000 and at 1,000,000 assignments.
-2. **Unaudited user import counted in SQL** (`store.py`, `UserSnapshot.finish`): the first import of a token is
-   not audited, so SQL counts its users instead of streaming 100,000 dictionaries through Python.
-3. **Rate limiter** (`client.py`, `RateLimiter`). First even spacing at 90% of the rate: 11% of every
-   rate-limited run lost, and each token's first requests 74 ms apart (167 s of B4). Then a sliding window (at
-   most `rate` starts in any 1/0.95 s): a location's few requests at once, but a long listing at 95% of the rate
-   and bursts of 15 that drain a server-side bucket. Now both rules at once: an even schedule at 98% of the rate
-   that a request may run ahead of by at most 5 intervals (the pages in flight), and never more than `rate`
-   starts in any window of 1/0.98 s. A long listing runs at 98%; Apple's per-second count is never exceeded by
-   the starts; a token bucket of capacity 15 keeps 10 tokens spare at full speed, so arrival jitter of hundreds
-   of milliseconds brings no 429 (none in B2). `tests/unit/client/test_resilience.py` checks the schedule and the
-   busiest second.
-4. **Secrets censored once, not by Ansible per string** (`module.py`, `censored()`): registering every
-   decrypted token in `no_log_values` made Ansible search every result string for every token, 105 of the 161 s
-   of the first B4 full-sync play.
-5. **Deployment outcomes written in bulk** (`store.py`, `record_assignments()` / `remove_assignments()`): one
-   `executemany` per 1,000 devices instead of three statements in a transaction per device (B5: 62 s and 74 s
-   before this and the rate limiter change).
-6. **Staging in temporary tables without an index, one sorted merge** (`store.py`, `_Snapshot`, schema migration
-   3). Full syncs staged rows into shared tables with a primary key, in Apple's order, which is random with
-   respect to that key: most of B1's time went into random B-tree inserts and their WAL traffic, then into the
-   merge's NOT EXISTS probes. Now each snapshot has a temporary table of its own connection (no write lock,
-   nothing in the shared store or its WAL, nothing left behind by a killed job), appended to without an index;
-   `finish()` reads it once through a sort (GROUP BY drops Apple's duplicates) and appends to the live table in
-   key order; an index on the staged rows is built (sorted, once) only when live rows must be compared with
-   them. B1 at 1,000,000 assignments: 10.5 s -> 8.3 s.
-7. **One INSERT a batch instead of `executemany`** (`_Snapshot._insert_batch`). py-spy showed the main thread
-   spending a third of the listing in `executemany`: the driver releases the GIL around every row and must win
-   it back from the 5 threads parsing the next pages, each time. A multi-row INSERT takes the GIL once per 1,000
-   rows (users are deduplicated per batch first, since one statement may not update a row twice): the listing
-   phase went from 3.4 s to 2.8 s.
+1. **SQLite checkpoints and page cache** (`store/dialects/sqlite.py`, `SQLiteDialect.connect`). A checkpoint every
+   10,000 WAL pages instead of 1,000 and a bigger page cache cut the pages written and synced per committed batch
+   several times while staging still went into indexed tables (B1 from 38 s to 23 s). Since the staging moved to
+   temporary tables (6.), an 8 MiB cache (also the sorter's memory) is as fast as 16 or 64 MiB, and memory is flat:
+   the same peak RSS at 100,000 and at 1,000,000 assignments.
+2. **Unaudited user import counted in SQL** (`store/snapshots/users.py`, `UserSnapshot.finish`): the first import of
+   a token is not audited, so SQL counts its users instead of streaming 100,000 dictionaries through Python.
+3. **Rate limiter** (`pacing.py`, `RateLimiter`). First even spacing at 90% of the rate: 11% of every rate-limited
+   run lost, and each token's first requests 74 ms apart (167 s of B4). Then a sliding window (at most `rate` starts
+   in any 1/0.95 s): a location's few requests at once, but a long listing at 95% of the rate and bursts of 15 that
+   drain a server-side bucket. Now both rules at once: an even schedule at 98% of the rate that a request may run
+   ahead of by at most 5 intervals (the pages in flight), and never more than `rate` starts in any window of 1/0.98
+   s. A long listing runs at 98%; Apple's per-second count is never exceeded by the starts; a token bucket of
+   capacity 15 keeps 10 tokens spare at full speed, so arrival jitter of hundreds of milliseconds brings no 429
+   (none in B2). `tests/unit/client/test_resilience.py` checks the schedule and the busiest second.
+4. **Secrets censored once, not by Ansible per string** (`module.py`, `censored()`): registering every decrypted
+   token in `no_log_values` made Ansible search every result string for every token, 105 of the 161 s of the first
+   B4 full-sync play.
+5. **Deployment outcomes written in bulk** (`store/repos/assignments.py`, `record_assignments()` /
+   `remove_assignments()`): one `executemany` per 1,000 devices instead of three statements in a transaction per
+   device (B5: 62 s and 74 s before this and the rate limiter change).
+6. **Staging in temporary tables without an index, one sorted merge** (`store/snapshots/base.py`, `Snapshot`, schema
+   migration 3). Full syncs staged rows into shared tables with a primary key, in Apple's order, which is random
+   with respect to that key: most of B1's time went into random B-tree inserts and their WAL traffic, then into the
+   merge's NOT EXISTS probes. Now each snapshot has a temporary table of its own connection (no write lock, nothing
+   in the shared store or its WAL, nothing left behind by a killed job), appended to without an index; `finish()`
+   reads it once through a sort (GROUP BY drops Apple's duplicates) and appends to the live table in key order; an
+   index on the staged rows is built (sorted, once) only when live rows must be compared with them. B1 at 1,000,000
+   assignments: 10.5 s -> 8.3 s.
+7. **One INSERT a batch instead of `executemany`** (`Snapshot.insert_batch`, `store/snapshots/base.py`). py-spy
+   showed the main thread spending a third of the listing in `executemany`: the driver releases the GIL around every
+   row and must win it back from the 5 threads parsing the next pages, each time. A multi-row INSERT takes the GIL
+   once per 1,000 rows (users are deduplicated per batch first, since one statement may not update a row twice): the
+   listing phase went from 3.4 s to 2.8 s.
 8. **An index nobody queried** (schema migration 3). `assignments_by_target` served no query (deployments join
-   assignments on the whole key) yet was a third of the merge's writes; dropped. It comes back with the first
-   query that needs it.
-9. **First pages together** (`client.py`, `Listing.start()`; `sync.py`). The assignment and user listings ask
-   for their page 0 while the assets are read: a location costs two round trips to Apple before its pages
-   stream, not four (300 ms each at Apple's latency: the difference between 3,000 locations in 10 and in 20
-   minutes on a slow link).
+   assignments on the whole key) yet was a third of the merge's writes; dropped. It comes back with the first query
+   that needs it.
+9. **First pages together** (`paging.py`, `Listing.start()`; `token_sync.py`). The assignment and user listings ask
+   for their page 0 while the assets are read: a location costs two round trips to Apple before its pages stream,
+   not four (300 ms each at Apple's latency: the difference between 3,000 locations in 10 and in 20 minutes on a
+   slow link).
 
 ## Decisions where the issue was silent
 

@@ -194,7 +194,8 @@ class TestMetadata:
     def test_lookup_sends_the_token_as_cookie_only(self, sim, make_client):
         client = make_client(HQ)
         seen = []
-        client._session.hooks["response"].append(lambda response, **kwargs: seen.append(response.request.headers))
+        hooks = client.transport.session.hooks["response"]
+        hooks.append(lambda response, **kwargs: seen.append(response.request.headers))
         client.metadata_lookup(["1000000001"], "enterprisestore", "US")
         [headers] = [headers for headers in seen if "Cookie" in headers]
         assert headers["Cookie"] == "itvt=" + sim.tokens[HQ]

@@ -196,7 +196,7 @@ class TestSynchronousRefusals:
 
     def test_9622_elsewhere_is_still_an_invalid_token(self, sim, make_client):
         client = make_client()
-        client._session.headers["Authorization"] = "Bearer bm90LWEtdG9rZW4="
+        client.transport.session.headers["Authorization"] = "Bearer bm90LWEtdG9rZW4="
         with pytest.raises(AuthenticationError) as raised:
             client.client_config()
         assert (raised.value.error_number, raised.value.http_status) == (9622, 200)
