@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.deployments import MEMBER_TARGET
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.tokens import token_id
 from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import batches, checked_assignment_key
 from ansible_collections.mdm.vpp.plugins.module_utils.store.snapshots.assignments import (
@@ -12,9 +13,34 @@ from ansible_collections.mdm.vpp.plugins.module_utils.store.snapshots.assignment
     AssignmentSnapshot,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import now_timestamp
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL, MEMBER_STATES
 
 # One assignment of the live table, by its whole key: token_id, adam_id, pricing_param, target_kind, target_id.
 _ASSIGNMENT_IS = "token_id = ? AND adam_id = ? AND pricing_param = ? AND target_kind = ? AND target_id = ?"
+
+# The install deployment that gave each license (the first by name when two target it): licensed members of install
+# deployments, keyed as the assignment they hold (as DEPLOYED_BY_APPLICATION counts them).
+_GIVEN_BY = (
+    "SELECT ap.token_id, ap.adam_id, ap.pricing_param, dm.license_type AS target_kind, "
+    + MEMBER_TARGET
+    + " AS target_id, MIN(d.name) AS deployment FROM deployments d "
+    "JOIN deployment_members dm ON dm.deployment_id = d.id JOIN applications ap ON ap.id = d.application_id "
+    "WHERE d.action = '%s' AND dm.state = '%s' "
+    "GROUP BY ap.token_id, ap.adam_id, ap.pricing_param, dm.license_type, "
+    % (INSTALL, MEMBER_STATES[1])
+    + MEMBER_TARGET
+)
+_ASSET_PARTITION = "PARTITION BY s.token_id, s.adam_id, s.pricing_param"
+# Every synced assignment with the deployment that gave it, ranked per asset (untracked first) and counted per asset.
+_RANKED_HOLDERS = (
+    "SELECT t.name AS token, s.adam_id, s.pricing_param, s.target_kind, s.target_id, g.deployment, "
+    "ROW_NUMBER() OVER (" + _ASSET_PARTITION + " ORDER BY CASE WHEN g.deployment IS NULL THEN 0 ELSE 1 END, "
+    "s.target_kind, s.target_id) AS position, COUNT(*) OVER (" + _ASSET_PARTITION + ") AS holders_total "
+    "FROM assignments s JOIN tokens t ON t.id = s.token_id "
+    "JOIN assets a ON a.token_id = s.token_id AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param "
+    "LEFT JOIN (" + _GIVEN_BY + ") g ON g.token_id = s.token_id AND g.adam_id = s.adam_id "
+    "AND g.pricing_param = s.pricing_param AND g.target_kind = s.target_kind AND g.target_id = s.target_id"
+)
 
 
 def _assignment_row(adam_id, pricing_param, target_kind, target_id):
@@ -129,3 +155,29 @@ class AssignmentsRepo:
                 clauses.append("%s = ?" % column)
                 params.append(str(value))
         return " AND ".join(clauses), params
+
+    def iter_license_holders(self, limit, tokens=None, adam_id=None, product_type=None):
+        """Stream who holds each synced asset's licenses, at most ``limit`` per asset, in one query for all assets.
+
+        Each row: ``token``, ``adam_id``, ``pricing_param``, ``target_kind``, ``target_id``, ``deployment`` (the
+        install deployment of this collection whose licensed member holds it, the first by name; None: untracked)
+        and ``holders_total`` (the asset's holders before the cut). Untracked holders come first, then by kind and
+        id. Filters as ``iter_licensed_assets``: ``tokens`` (names), exact ``adam_id`` and ``product_type``.
+        """
+        clauses, params = [], []
+        if tokens is not None:
+            tokens = list(tokens)
+            if not tokens:
+                return iter(())
+            clauses.append("t.name IN (%s)" % ", ".join("?" * len(tokens)))
+            params.extend(tokens)
+        for column, value in (("a.adam_id", adam_id), ("a.product_type", product_type)):
+            if value is not None:
+                clauses.append("%s = ?" % column)
+                params.append(str(value))
+        ranked = _RANKED_HOLDERS + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        sql = (
+            "SELECT token, adam_id, pricing_param, target_kind, target_id, deployment, holders_total FROM (%s) r "
+            "WHERE position <= ? ORDER BY token, adam_id, pricing_param, position" % ranked
+        )
+        return self.db.stream(sql, [*params, int(limit)])
