@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mdm.vpp contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The pure facts of licensed apps (``vpp_app_info``, ``vpp_app``): the app row, the low-license threshold, filters.
+"""The pure facts of licensed apps (``vpp_app_info``, ``vpp_app``): the app row, the low-license threshold, filters,
+who holds the licenses.
 
 Also the JMESPath ``query`` (compiled before any work, applied to the list of apps). No store, no client.
 """
@@ -135,6 +136,45 @@ def app_facts(row, threshold=None):
         "percent_used": percent_used(row["assigned_count"], total),
         "low": is_low(available, total, row["unlimited"], threshold),
     }
+
+
+# --- pure helpers: who holds the licenses ----------------------------------------------------------------------------
+
+
+def check_holders_limit(value):
+    """``holders_limit`` as an int: 0 or more holders listed per app (0 lists none, only their number)."""
+    if value < 0:
+        raise ConfigurationError(
+            "holders_limit must be 0 or more holders per app, got %d" % value,
+            hint="the default, 1000, keeps a listing of many apps small; holders_total counts them all",
+        )
+    return value
+
+
+def holder_view(row):
+    """A row of ``store.iter_license_holders()`` as a holder: kind, id, the deployment that gave it, tracked."""
+    return {
+        "kind": row["target_kind"],
+        "id": row["target_id"],
+        "deployment": row["deployment"],
+        "tracked": row["deployment"] is not None,
+    }
+
+
+def group_holders(rows):
+    """``{(token, adam_id, pricing_param): (holders, total)}`` of the rows of ``store.iter_license_holders()``."""
+    grouped = {}
+    for row in rows:
+        key = (row["token"], row["adam_id"], row["pricing_param"])
+        holders, _total = grouped.setdefault(key, ([], row["holders_total"]))
+        holders.append(holder_view(row))
+    return grouped
+
+
+def with_holders(app, grouped):
+    """The app with ``holders`` (at most the limit), ``holders_total`` and ``holders_truncated`` from ``grouped``."""
+    holders, total = grouped.get((app["token"], app["adam_id"], app["pricing_param"]), ([], 0))
+    return dict(app, holders=holders, holders_total=total, holders_truncated=len(holders) < total)
 
 
 # --- pure helpers: filters and queries ------------------------------------------------------------------------------

@@ -19,11 +19,14 @@ from ansible_collections.mdm.vpp.plugins.module_utils.app_facts import (
     app_facts,
     app_filter,
     apply_query,
+    check_holders_limit,
     compile_query,
+    group_holders,
     is_low,
     parse_threshold,
     percent_used,
     untracked_count,
+    with_holders,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.application_decisions import (
     application_facts,
@@ -47,6 +50,7 @@ __all__ = [
     "app_filter",
     "application_view",
     "apply_query",
+    "check_holders_limit",
     "check_name_free",
     "compile_query",
     "default_application_name",
@@ -54,6 +58,7 @@ __all__ = [
     "deployments_block_removal",
     "desired_application",
     "ensure_application",
+    "group_holders",
     "is_low",
     "list_apps",
     "not_licensed_error",
@@ -63,6 +68,7 @@ __all__ = [
     "refresh_tokens",
     "resolve_asset",
     "untracked_count",
+    "with_holders",
 ]
 
 REFRESH_MODE = "auto"  # a refresh before a report: changes only, a full sync when the last one is a week old
@@ -78,13 +84,17 @@ def list_apps(module):
     params, store = module.params, module.store
     threshold = parse_threshold(params["low_license_threshold"])
     compiled = compile_query(params["query"])
+    holders_limit = check_holders_limit(params["holders_limit"]) if params["holders"] else None
     names = _registered_names(module, params["tokens"])
     result = {"changed": False}
     if params["refresh"]:
         result["refresh"] = refresh_tokens(module, names)
-    rows = store.iter_licensed_assets(tokens=names, adam_id=params["adam_id"], product_type=params["product_type"])
+    filters = {"tokens": names, "adam_id": params["adam_id"], "product_type": params["product_type"]}
     keep = app_filter(name=params["name"], platform=params["platform"])
-    apps = [app for app in (app_facts(row, threshold) for row in rows) if keep(app)]
+    apps = [app for app in (app_facts(row, threshold) for row in store.iter_licensed_assets(**filters)) if keep(app)]
+    if holders_limit is not None:  # one query for the holders of every app, cut per app
+        grouped = group_holders(store.iter_license_holders(holders_limit, **filters))
+        apps = [with_holders(app, grouped) for app in apps]
     result["apps"] = apply_query(compiled, apps)
     return result
 

@@ -17,7 +17,10 @@ description:
     concerned first.
   - Filters by token, platform, product type, adamId and name pattern; O(query) shapes the result with a JMESPath
     expression.
-  - The list comes from one query of the store whatever the number of apps.
+  - With O(holders=true), each app also lists who holds its licenses (RV(apps[].holders)), each user or device and
+    the deployment of this collection that gave it, or none (untracked, given by another tool, by hand, or by a
+    deployment forgotten without reclaiming).
+  - The list comes from one query of the store whatever the number of apps (and one more for the holders).
 author:
   - mdm.vpp contributors (@mdm-vpp)
 options:
@@ -69,6 +72,21 @@ options:
         nothing, so the list shows the store as it was.
     type: bool
     default: false
+  holders:
+    description:
+      - Add to each app who holds its licenses according to the last synchronisation (RV(apps[].holders)),
+        untracked holders first, with RV(apps[].holders_total) and RV(apps[].holders_truncated).
+      - Holders come from the store's synchronised assignments; run M(mdm.vpp.vpp_sync) (or set O(refresh=true))
+        for today's picture.
+    type: bool
+    default: false
+  holders_limit:
+    description:
+      - With O(holders=true), list at most this many holders per app (untracked ones first), so that a listing of
+        thousands of apps stays small; RV(apps[].holders_total) still counts them all.
+      - V(0) lists none, only their number.
+    type: int
+    default: 1000
 extends_documentation_fragment:
   - mdm.vpp.vpp
   - mdm.vpp.vpp.attributes
@@ -120,6 +138,25 @@ EXAMPLES = r"""
 - name: One app, by its adamId
   mdm.vpp.vpp_app_info:
     adam_id: "361309726"
+
+- name: Who holds the licenses of Pages, untracked holders first
+  mdm.vpp.vpp_app_info:
+    tokens: [hq]
+    adam_id: "361309726"
+    holders: true
+  register: pages
+
+- name: Reclaim the device licenses no deployment of this collection gave (an uninstall deployment)
+  mdm.vpp.vpp_deployment:
+    name: pages-reclaim-untracked
+    application: Pages (hq)
+    action: uninstall
+    collection:
+      name: Untracked Pages devices
+      type: device
+      members: "{{ pages.apps[0].holders | rejectattr('tracked') | selectattr('kind', 'equalto', 'device')
+        | map(attribute='id') | list }}"
+  when: pages.apps[0].untracked > 0
 """
 
 RETURN = r"""
@@ -224,6 +261,45 @@ apps:
       description: Whether its available licenses are below O(low_license_threshold).
       type: bool
       sample: false
+    holders:
+      description:
+        - Who holds its licenses according to the store's synchronised assignments, untracked ones first, then by
+          kind and id; at most O(holders_limit).
+      returned: with O(holders=true)
+      type: list
+      elements: dict
+      contains:
+        kind:
+          description: V(device) (a serial number holds the license) or V(user) (a client user id).
+          type: str
+          sample: device
+        id:
+          description: The serial number or the client user id.
+          type: str
+          sample: C02XK0AAJG5H
+        deployment:
+          description: The install deployment of this collection whose licensed member holds it; V(null) if none.
+          type: str
+          sample: pages-sales-ipads
+        tracked:
+          description:
+            - Whether a deployment of this collection gave it; V(false) (untracked) when another tool, a person in
+              Apple's portal, or a deployment forgotten without reclaiming did.
+          type: bool
+          sample: false
+      sample:
+        - {kind: device, id: C02XK0AAJG5H, deployment: null, tracked: false}
+        - {kind: device, id: DMPZ12ABCD34, deployment: pages-sales-ipads, tracked: true}
+    holders_total:
+      description: How many users and devices hold its licenses in the store, listed or not.
+      returned: with O(holders=true)
+      type: int
+      sample: 2
+    holders_truncated:
+      description: Whether RV(apps[].holders) was cut at O(holders_limit) (RV(apps[].holders_total) is then larger).
+      returned: with O(holders=true)
+      type: bool
+      sample: false
 refresh:
   description: The synchronisation of each token, with O(refresh=true).
   returned: when O(refresh=true)
@@ -279,6 +355,8 @@ ARGUMENT_SPEC = {
     "low_license_threshold": {"type": "raw"},
     "query": {"type": "str"},
     "refresh": {"type": "bool", "default": False},
+    "holders": {"type": "bool", "default": False},
+    "holders_limit": {"type": "int", "default": 1000},
 }
 
 

@@ -175,3 +175,52 @@ def test_refresh_picks_up_a_purchase_and_writes_nothing_in_check_mode(runner, si
     assert {entry["location"] for entry in sim.request_log() if entry["location"]} == {HQ}  # east was not synced
     with opened_store(runner) as store:
         assert store.get_asset("hq", KEYNOTE)["total_count"] == 8
+
+
+def test_holders_name_who_holds_each_license_and_untracked_ones_can_be_reclaimed(runner, sim):
+    deploy = {"name": "pages-ipads", "application": "Pages (hq)",
+              "collection": {"name": "iPads", "type": "device", "members": ["DMPNEW000001"]}}  # fmt: skip
+    pages = {"tokens": ["hq"], "adam_id": PAGES, "product_type": "App", "name": "Pages"}
+    run = played(runner, [
+        *setup_tasks(sim),
+        app_task("pages", token="hq", adam_id=PAGES, pricing_param="STDQ"),
+        {"name": "deploy", "mdm.vpp.vpp_deployment": deploy},
+        {"name": "sync again", "mdm.vpp.vpp_sync": {}},
+        info_task("plain", **pages),
+        info_task("holders", holders=True, **pages),
+        info_task("check", check_mode=True, holders=True, **pages),
+        info_task("cut", holders=True, holders_limit=1, **pages),
+        info_task("bad limit", ignore_errors=True, holders=True, holders_limit=-1),
+    ])  # fmt: skip
+
+    assert [("holders" in app) for app in listed(run, "plain")] == [False, False]  # PLUS and STDQ, no holders asked
+    stdq = [app for app in listed(run, "holders") if app["pricing_param"] == "STDQ"]
+    holders = [(h["kind"], h["id"], h["deployment"], h["tracked"]) for h in stdq[0]["holders"]]
+    assert holders == [  # as the simulator assigned them: two untracked first, then ours
+        ("device", "C02XK0AAJG5H", None, False),
+        ("user", "u-1", None, False),
+        ("device", "DMPNEW000001", "pages-ipads", True),
+    ]
+    assert (stdq[0]["holders_total"], stdq[0]["holders_truncated"], stdq[0]["untracked"]) == (3, False, 2)
+    plus = [app for app in listed(run, "holders") if app["pricing_param"] == "PLUS"][0]
+    assert (plus["holders"], plus["holders_total"], plus["holders_truncated"]) == ([], 0, False)
+    assert listed(run, "check") == listed(run, "holders")
+    cut = [app for app in listed(run, "cut") if app["pricing_param"] == "STDQ"][0]
+    assert [h["id"] for h in cut["holders"]] == ["C02XK0AAJG5H"]
+    assert (cut["holders_total"], cut["holders_truncated"]) == (3, True)
+    assert "holders_limit must be 0 or more holders per app, got -1" in run.result("bad limit")["msg"]
+
+    # the documented reclaim: an uninstall deployment of the untracked device licenses, then a sync
+    untracked = [h["id"] for h in stdq[0]["holders"] if not h["tracked"] and h["kind"] == "device"]
+    reclaim = {"name": "pages-reclaim-untracked", "application": "Pages (hq)", "action": "uninstall",
+               "collection": {"name": "Untracked", "type": "device", "members": untracked}}  # fmt: skip
+    after = played(runner, [
+        {"name": "reclaim", "mdm.vpp.vpp_deployment": reclaim},
+        {"name": "sync", "mdm.vpp.vpp_sync": {}},
+        info_task("after", holders=True, **pages),
+    ])  # fmt: skip
+
+    stdq = [app for app in listed(after, "after") if app["pricing_param"] == "STDQ"][0]
+    assert [(h["id"], h["tracked"]) for h in stdq["holders"]] == [("u-1", False), ("DMPNEW000001", True)]
+    at_apple = {a.get("serialNumber") for a in sim.location_state(HQ)["assignments"] if a["adamId"] == PAGES}
+    assert "C02XK0AAJG5H" not in at_apple and "DMPNEW000001" in at_apple

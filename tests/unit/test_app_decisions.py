@@ -13,18 +13,21 @@ from ansible_collections.mdm.vpp.plugins.module_utils.apps import (
     app_filter,
     application_view,
     apply_query,
+    check_holders_limit,
     check_name_free,
     compile_query,
     default_application_name,
     default_pricing_param,
     deployments_block_removal,
     desired_application,
+    group_holders,
     is_low,
     not_licensed_error,
     parse_threshold,
     percent_used,
     pick_by_name,
     untracked_count,
+    with_holders,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
 from ansible_collections.mdm.vpp.plugins.module_utils.sync import UNLIMITED_TOTAL_COUNT
@@ -173,3 +176,35 @@ def test_application_view_and_removal_refusal():
     text = str(deployments_block_removal("P", [{"name": "ipads"}, {"name": "teachers"}]))
     assert "application 'P' has 2 deployment(s): ipads, teachers" in text
     assert "remove its deployments first" in text and "no license is reclaimed" in text
+
+
+def holder_row(adam_id="1", kind="device", target="S1", deployment=None, total=1, token="hq"):
+    """A row as ``store.iter_license_holders()`` yields it."""
+    return {"token": token, "adam_id": adam_id, "pricing_param": "STDQ", "target_kind": kind, "target_id": target,
+            "deployment": deployment, "holders_total": total}  # fmt: skip
+
+
+def test_holders_are_grouped_per_app_and_say_who_gave_each_license():
+    grouped = group_holders([
+        holder_row(target="S3", total=3),
+        holder_row(target="S1", deployment="pages-ipads", total=3),
+        holder_row(adam_id="7", kind="user", target="u-1", total=1),
+    ])  # fmt: skip
+    pages = with_holders(app_facts(store_row(assigned_count=3)), grouped)
+
+    assert pages["holders"] == [
+        {"kind": "device", "id": "S3", "deployment": None, "tracked": False},
+        {"kind": "device", "id": "S1", "deployment": "pages-ipads", "tracked": True},
+    ]
+    assert (pages["holders_total"], pages["holders_truncated"]) == (3, True)  # the limit cut one
+    book = with_holders(app_facts(store_row(adam_id="7")), grouped)
+    assert (len(book["holders"]), book["holders_total"], book["holders_truncated"]) == (1, 1, False)
+    nobody = with_holders(app_facts(store_row(adam_id="9")), grouped)
+    assert (nobody["holders"], nobody["holders_total"], nobody["holders_truncated"]) == ([], 0, False)
+    assert with_holders(app_facts(store_row(token="east")), grouped)["holders"] == []  # another token's Pages
+
+
+def test_holders_limit_is_zero_or_more():
+    assert check_holders_limit(0) == 0 and check_holders_limit(1000) == 1000
+    with pytest.raises(ConfigurationError, match="holders_limit must be 0 or more holders per app, got -1"):
+        check_holders_limit(-1)
