@@ -17,6 +17,12 @@ from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError, 
 from ansible_collections.mdm.vpp.plugins.module_utils.parallel import DEFAULT_PARALLEL, check_parallel, for_each_token
 from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import parse_timestamp, to_timestamp, utc_now
+from ansible_collections.mdm.vpp.plugins.module_utils.token_dependents import (
+    forced_removal_warning,
+    removal_diff,
+    removal_refusal,
+    removal_view,
+)
 from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import (
     COLLECTION_VERSION,
     DEFAULT_EXPIRY_WARNING_DAYS,
@@ -239,19 +245,28 @@ def _predicted_row(name, row, content_token, changes):
 
 
 def _remove(module, name, now):
+    """Delete token ``name``: refused while applications depend on it (unless ``force``), before any call to Apple."""
     params, store = module.params, module.store
     row = store.get_token(name)
     if row is None:
         return {"changed": False, "actions": [], "token": None}
-    result = {"changed": True, "actions": [], "token": token_facts(row, now, params["expiry_warning_days"])}
+    dependents = store.token_dependents(name)
+    refusal = removal_refusal(name, dependents, params["force"], params["revoke_on_delete"])
+    if refusal is not None:
+        raise refusal
+    facts = token_facts(row, now, params["expiry_warning_days"])
+    result = {"changed": True, "actions": [], "token": facts, "removed": removal_view(dependents)}
     if params["revoke_on_delete"]:
         result["revoked"] = revoke_all(module, name)
         result["actions"].append("revoke")
     if not module.check_mode:
         store.delete_token(name)
     result["actions"].append("delete")
+    warning = forced_removal_warning(name, dependents, module.check_mode, params["revoke_on_delete"])
+    if warning:
+        module.warn(warning)
     if module.diff_mode:
-        result["diff"] = {"before": result["token"], "after": {}}
+        result["diff"] = removal_diff(facts, dependents)
     return result
 
 

@@ -20,6 +20,9 @@ description:
     everything synchronised or deployed through the name is kept.
   - Removing a token deletes everything synchronised through it from the store; with O(revoke_on_delete=true)
     it first takes back every revocable license of the location at Apple.
+  - Removing a token that applications (and their deployments) depend on is refused unless O(force=true); the
+    message names them and what to do. Without O(revoke_on_delete=true) the licenses their members hold stay
+    assigned at Apple.
   - Returns the token's facts, never its secret; a token is named by its fingerprint.
 author:
   - mdm.vpp contributors (@mdm-vpp)
@@ -91,6 +94,15 @@ options:
       - Books cannot be revoked and stay assigned.
     type: bool
     default: false
+  force:
+    description:
+      - With O(state=absent), also delete a token that applications and deployments depend on, deleting their
+        records with it (the task warns, naming them).
+      - No license is reclaimed unless O(revoke_on_delete=true); without it, the licenses the deployments'
+        members hold stay assigned at Apple. To give them back one by one instead, reclaim them with an
+        uninstall deployment (M(mdm.vpp.vpp_deployment)) before deleting the token.
+    type: bool
+    default: false
   expiry_warning_days:
     description:
       - Warn, and report status V(expiring), when the token expires within this many days.
@@ -145,6 +157,12 @@ EXAMPLES = r"""
     name: old-branch
     state: absent
     revoke_on_delete: true
+
+- name: Delete a location and the applications and deployments made from it (their licenses stay assigned)
+  mdm.vpp.vpp_token:
+    name: closed-branch
+    state: absent
+    force: true
 """
 
 RETURN = r"""
@@ -234,6 +252,27 @@ actions:
   type: list
   elements: str
   sample: [register, claim]
+removed:
+  description:
+    - With O(state=absent), what was deleted with the token (in check mode, what would be); never a secret.
+  returned: when O(state=absent) and the token existed
+  type: dict
+  contains:
+    applications:
+      description: Names of the applications made from the token's apps.
+      type: list
+      elements: str
+      sample: [Pages (hq)]
+    deployments:
+      description: The deployments of those applications, each with its member counts.
+      type: list
+      elements: dict
+      sample:
+        - {name: pages-ipads, application: Pages (hq), action: install, members: 30, licensed: 28}
+    synced_assets:
+      description: How many synchronised apps and books of the token were deleted.
+      type: int
+      sample: 25
 revoked:
   description: What O(revoke_on_delete=true) took back (in check mode, what it would take back).
   returned: when O(state=absent), the token existed and O(revoke_on_delete=true)
@@ -257,7 +296,9 @@ revoked:
       elements: str
       sample: ["b6e0c2a4-7a51-4c2e-9d0b-0c2f1c9a1b11"]
 diff:
-  description: The token's facts before and after the task.
+  description:
+    - The token's facts before and after the task.
+    - With O(state=absent), V(before) also names what goes with the token (RV(removed)) and V(after) is empty.
   returned: in diff mode
   type: dict
   sample: {"before": {"description": "old"}, "after": {"description": "new"}}
@@ -279,6 +320,7 @@ ARGUMENT_SPEC = {
     "claim": {"type": "bool", "default": True},
     "force_takeover": {"type": "bool", "default": False},
     "revoke_on_delete": {"type": "bool", "default": False},
+    "force": {"type": "bool", "default": False},
     "expiry_warning_days": {"type": "int", "default": DEFAULT_EXPIRY_WARNING_DAYS},
 }
 MUTUALLY_EXCLUSIVE = [("token", "token_file")]

@@ -16,6 +16,16 @@ TOKEN_COLUMNS = (
 )
 
 
+# The deployments made from a token's applications, each with how many members it has and how many hold a license.
+TOKEN_DEPLOYMENTS = (
+    "SELECT d.name, a.name AS application, d.action, d.collection_name, d.collection_type, "
+    "COUNT(dm.member_id) AS members, SUM(CASE WHEN dm.state = 'licensed' THEN 1 ELSE 0 END) AS licensed "
+    "FROM deployments d JOIN applications a ON a.id = d.application_id "
+    "LEFT JOIN deployment_members dm ON dm.deployment_id = d.id WHERE a.token_id = ? "
+    "GROUP BY d.id, d.name, a.name, d.action, d.collection_name, d.collection_type ORDER BY d.name"
+)
+
+
 def token_id(db, name, required=True):
     """The row id of token ``name``; None, or ``StoreError`` when ``required``, if it is not registered."""
     found = db.scalar("SELECT id FROM tokens WHERE name = ?", (name,))
@@ -113,3 +123,23 @@ class TokensRepo:
             token_id(self.db, name)
             self.db.update("tokens", values, "name = ?", (name,))
         return self.get_token(name)
+
+    def token_dependents(self, name):
+        """What deleting token ``name`` would take with it: ``{"applications", "deployments", "assets"}``.
+
+        ``applications``: names, sorted; ``deployments``: one dict per deployment of those applications (``name``,
+        ``application``, ``action``, ``collection_name``, ``collection_type``, ``members``, ``licensed``), sorted
+        by name; ``assets``: how many synced apps and books. None when the token is not registered.
+        """
+        found = token_id(self.db, name, required=False)
+        if found is None:
+            return None
+        applications = self.db.fetch_all("SELECT name FROM applications WHERE token_id = ? ORDER BY name", (found,))
+        deployments = self.db.fetch_all(TOKEN_DEPLOYMENTS, (found,))
+        for deployment in deployments:
+            deployment["members"], deployment["licensed"] = int(deployment["members"]), int(deployment["licensed"] or 0)
+        return {
+            "applications": [row["name"] for row in applications],
+            "deployments": deployments,
+            "assets": self.db.scalar("SELECT COUNT(*) FROM assets WHERE token_id = ?", (found,)),
+        }
