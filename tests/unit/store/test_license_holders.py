@@ -78,3 +78,19 @@ def test_holders_come_from_one_query_whatever_the_number_of_assets(registered, c
 
     assert len(list(store.iter_license_holders(1000))) == 6
     assert len(statements) == 1
+
+
+def test_audit_reads_newest_first_filtered_with_the_app_name_and_whether_more_match(registered, content_token):
+    store = seeded(registered, content_token)
+    store.put_metadata([{"adam_id": "1", "name": "Pages"}])
+    store.audit("hq", "user_added", target_kind="user", target_id="u-9", after={"status": "Registered"}, run_id="r-2")
+
+    rows, more = store.list_audit(2)
+    assert [(r["token"], r["kind"], r["target_id"]) for r in rows] == [("hq", "user_added", "u-9"),
+                                                                       ("hq", "assignment_added", "S9")]  # fmt: skip
+    assert more is True and rows[0]["after"] == {"status": "Registered"} and rows[1]["app"] == "Pages"
+    rows, more = store.list_audit(100, tokens=[TOKEN], kinds=["assignment_added"], adam_id="1", target_id="u-1")
+    assert [(r["adam_id"], r["target_id"], r["origin"]) for r in rows] == [("1", "u-1", "local")] and more is False
+    assert store.list_audit(100, run_id="r-2")[0][0]["target_id"] == "u-9"
+    assert store.list_audit(100, since="2999-01-01T00:00:00+00:00") == ([], False)
+    assert store.list_audit(100, tokens=[]) == ([], False)

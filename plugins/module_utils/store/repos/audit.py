@@ -21,6 +21,10 @@ AUDIT_INSERT = (
     "INSERT INTO audit (token_id, recorded_at, run_id, origin, kind, adam_id, pricing_param, target_kind, "
     "target_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+AUDIT_SELECT = (
+    "SELECT t.name AS token, au.recorded_at, au.run_id, au.origin, au.kind, au.adam_id, au.pricing_param, "
+    "au.target_kind, au.target_id, au.before, au.after FROM audit au JOIN tokens t ON t.id = au.token_id"
+)
 
 
 def audit_rows(db, entries):
@@ -64,21 +68,48 @@ class AuditRepo:
 
     def iter_audit(self, token=None, kind=None, run_id=None, since=None, limit=None):
         """Stream audit entries oldest first, filtered by token, kind, run id and time (``since`` inclusive)."""
-        sql = (
-            "SELECT t.name AS token, au.recorded_at, au.run_id, au.origin, au.kind, au.adam_id, au.pricing_param, "
-            "au.target_kind, au.target_id, au.before, au.after FROM audit au JOIN tokens t ON t.id = au.token_id"
+        where, params = _audit_filter(
+            tokens=None if token is None else [token],
+            kinds=None if kind is None else [kind],
+            run_id=run_id,
+            since=since,
         )
-        clauses, params = [], []
-        for column, value in (("t.name", token), ("au.kind", kind), ("au.run_id", run_id)):
-            if value is not None:
-                clauses.append("%s = ?" % column)
-                params.append(value)
-        if since is not None:
-            clauses.append("au.recorded_at >= ?")
-            params.append(to_timestamp(since))
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY au.id"
+        sql = AUDIT_SELECT + where + " ORDER BY au.id"
         if limit is not None:
             sql += " LIMIT %d" % int(limit)
         return self.db.stream(sql, params)
+
+    def list_audit(self, limit, tokens=None, kinds=None, adam_id=None, target_id=None, run_id=None, since=None):
+        """The ``limit`` newest audit entries (newest first) and whether older ones match too: ``(rows, more)``.
+
+        Each row as ``iter_audit`` yields it plus ``app``, the catalogue's name of its adamId (None when unknown).
+        Filters: ``tokens`` and ``kinds`` (lists), exact ``adam_id``, ``target_id`` (serial or clientUserId) and
+        ``run_id``, ``since`` inclusive. One query, whatever the size of the log.
+        """
+        where, params = _audit_filter(tokens, kinds, adam_id, target_id, run_id, since)
+        sql = (
+            AUDIT_SELECT.replace(" FROM audit au", ", m.name AS app FROM audit au")
+            + " LEFT JOIN metadata m ON m.adam_id = au.adam_id"
+            + where
+            + " ORDER BY au.recorded_at DESC, au.id DESC LIMIT %d" % (int(limit) + 1)
+        )
+        rows = self.db.fetch_all(sql, params)
+        return rows[:limit], len(rows) > limit
+
+
+def _audit_filter(tokens=None, kinds=None, adam_id=None, target_id=None, run_id=None, since=None):
+    """The WHERE clause (with its leading space, or empty) and parameters of the audit filters."""
+    clauses, params = [], []
+    for column, values in (("t.name", tokens), ("au.kind", kinds)):
+        if values is not None:
+            values = list(values)
+            clauses.append("%s IN (%s)" % (column, ", ".join("?" * len(values))) if values else "1 = 0")
+            params.extend(values)
+    for column, value in (("au.adam_id", adam_id), ("au.target_id", target_id), ("au.run_id", run_id)):
+        if value is not None:
+            clauses.append("%s = ?" % column)
+            params.append(str(value))
+    if since is not None:
+        clauses.append("au.recorded_at >= ?")
+        params.append(to_timestamp(since))
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
