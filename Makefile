@@ -13,12 +13,12 @@ SIM_PORT ?= 8765
 DEMO_SCENARIO ?= tests/simulator/scenarios/demo.yml
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv test lint unit integration molecule postgres-test sanity demo sim-start sim-stop bench clean
+.PHONY: help venv test lint unit integration molecule postgres-test sanity galaxy-check demo sim-start sim-stop bench clean
 
 help:
 	@echo "make demo   - run the end-to-end demo against a local Apple simulator and write the license report"
-	@echo "make test   - everything CI runs: ruff, ansible-lint, unit, integration, molecule, ansible-test sanity"
-	@echo "make lint | unit | integration | molecule | sanity | bench | sim-start | sim-stop | clean"
+	@echo "make test   - everything CI runs: ruff, ansible-lint, unit, integration, molecule, ansible-test sanity, galaxy-importer"
+	@echo "make lint | unit | integration | molecule | sanity | galaxy-check | bench | sim-start | sim-stop | clean"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-test: lint unit integration molecule postgres-test sanity
+test: lint unit integration molecule postgres-test sanity galaxy-check
 
 # The collection as Ansible finds it: run/collections/ansible_collections/mdm/vpp -> this checkout.
 COLLECTIONS_DIR := $(RUN_DIR)/collections
@@ -73,6 +73,11 @@ postgres-test: $(STAMP)
 
 sanity: $(STAMP)
 	PYTHON=$(PYTHON) tools/sanity.sh
+
+# What Galaxy runs on upload: the built tarball must ship no cache, venv or scratch folder, and galaxy-importer
+# (with ansible-lint) must accept it. Its own virtual environment, .venv-galaxy, is rebuilt when its pins change.
+galaxy-check:
+	PYTHON=$(PYTHON) tools/galaxy_check.sh
 
 sim-start: $(STAMP)
 	@mkdir -p $(RUN_DIR)
