@@ -110,15 +110,29 @@ def user_row(user):
     }
 
 
-def count_changes(diff):
-    """License count changes per app from ``store.asset_diff()``: added and removed apps included."""
+def app_label(adam_id, pricing_param, name=None):
+    """``Pages (1000000108, STDQ)`` when the catalogue name is known, else ``1000000108 (STDQ)``."""
+    return "%s (%s, %s)" % (name, adam_id, pricing_param) if name else "%s (%s)" % (adam_id, pricing_param)
+
+
+def count_changes(diff, names=None):
+    """License count changes per app from ``store.asset_diff()``: added and removed apps included.
+
+    Each change carries the app's catalogue ``name`` from ``names`` (``{adam_id: name}``; None when unknown).
+    """
     changes = [_count_change(row, None, row) for row in diff["added"]]
     changes += [_count_change(row, row, None) for row in diff["removed"]]
     for change in diff["changed"]:
         before, after = _counts(change["before"]), _counts(change["after"])
         if before != after:
             changes.append(dict(_count_change(change, change["before"], change["after"]), delta=change["delta"]))
-    return sorted(changes, key=stored_asset_key)
+    return name_changes(sorted(changes, key=stored_asset_key), names)
+
+
+def name_changes(changes, names):
+    """The changes with each app's catalogue ``name`` (``names``: ``{adam_id: name}``; None when unknown)."""
+    names = names or {}
+    return [dict(change, name=names.get(change["adam_id"])) for change in changes]
 
 
 def _count_change(row, before, after):
@@ -144,22 +158,33 @@ def surplus_assignments(assets, stored_counts):
     }
 
 
-def describe_counts(mismatches, limit=3):
-    """``"1000000001/STDQ: 3 stored, 2 at Apple; ..."`` for a warning (the first ``limit`` apps)."""
+def describe_counts(mismatches, limit=3, names=None):
+    """``"Pages (1000000001, STDQ): 3 stored, 2 at Apple; ..."`` for a warning (the first ``limit`` apps).
+
+    ``names``: ``{adam_id: name}`` from the catalogue; an app without one is named by its adamId.
+    """
+    names = names or {}
     shown = list(mismatches.items())[:limit]
-    parts = ["%s/%s: %d stored, %d at Apple" % (key[0], key[1], stored, apple) for key, (stored, apple) in shown]
+    parts = [
+        "%s: %d stored, %d at Apple" % (app_label(key[0], key[1], names.get(key[0])), stored, apple)
+        for key, (stored, apple) in shown
+    ]
     if len(mismatches) > limit:
         parts.append("%d more" % (len(mismatches) - limit))
     return "; ".join(parts)
 
 
-def license_picture(assets, assignments, users):
-    """A token's licenses in a form a diff shows well: counts, and per app ``assigned/total`` licenses."""
+def license_picture(assets, assignments, users, names=None):
+    """A token's licenses in a form a diff shows well: counts, and per app ``assigned/total`` licenses.
+
+    Apps are named ``Pages (1000000108, STDQ)`` from ``names`` (``{adam_id: name}``), by adamId when unknown.
+    """
+    names = names or {}
     return {
         "assignments": assignments,
         "users": users,
         "apps": {
-            "%s/%s" % (row["adam_id"], row["pricing_param"]): "%s/%s assigned"
+            app_label(row["adam_id"], row["pricing_param"], names.get(row["adam_id"])): "%s/%s assigned"
             % (row["assigned_count"], "unlimited" if row["unlimited"] else row["total_count"])
             for row in assets
         },

@@ -45,6 +45,8 @@ _REFUSAL_STATUSES = (
     (TokenRevokedError, "revoked"),
     (AuthenticationError, "invalid"),
 )
+# How errors.error_for() words Apple's error answers ("Apple refused the request (error 9621, HTTP 401): ...").
+APPLE_REFUSED = "Apple refused the request"
 FACT_FIELDS = (
     "name",
     "description",
@@ -245,8 +247,20 @@ def refusal_status(err):
     return None
 
 
+def plain_refusal(err):
+    """An expired token said once: Apple's own text ("... has expired. Download a new one from Apple Business or
+    Apple School Manager.") would repeat the hint that follows it; the message keeps the request and the numbers."""
+    label, found, _apple_text = err.msg.partition(APPLE_REFUSED)
+    if isinstance(err, TokenExpiredError) and found:
+        status = ", HTTP %s" % err.http_status if err.http_status else ""
+        err.msg = "%sApple says the content token has expired (error %s%s)" % (label, err.error_number, status)
+        err.args = (err.msg,)
+    return err
+
+
 def with_token_context(err, name):
     """Prefix an error's message with the token it concerns (Apple's messages do not say which)."""
+    err = plain_refusal(err)
     err.msg = "token %r: %s" % (name, err.msg)
     err.args = (err.msg,)
     return err

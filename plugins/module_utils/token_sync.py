@@ -41,6 +41,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.sync_decisions import (
     describe_counts,
     has_target,
     license_picture,
+    name_changes,
     new_token_result,
     store_changed,
     surplus_assignments,
@@ -51,6 +52,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import (
     STORED_STATUS_OK,
     changed_fields,
     expiry_warning,
+    plain_refusal,
     refusal_status,
     reported_fields,
     token_facts,
@@ -73,6 +75,7 @@ class TokenSync:
         self.now = now or utc_now()
         self.client = None
         self.token = None
+        self.pictures = None  # diff mode: the store's (assets, assignments, users) before and after the licenses
         self.result = new_token_result(name)
 
     def run(self):
@@ -133,6 +136,7 @@ class TokenSync:
         self.result["status"] = "ok"
         if self.options.metadata:
             self._sync_metadata()
+        self._name_apps()  # after the metadata: a first sync names the apps it just looked up
         facts = token_facts(self.store.get_token(self.name), self.now)
         self.result["token_status"] = facts["status"]
         warning = expiry_warning(facts)
@@ -174,7 +178,7 @@ class TokenSync:
                     version_id=users_version, run_id=self.options.run_id, audit=audit, remove_missing=full
                 )
                 if self.options.diff:
-                    self.result["diff"] = {"before": before, "after": self._picture()}
+                    self.pictures = (before, self._picture())
                 if not self.options.check_mode:
                     self.store.mark_synced(
                         self.name,
@@ -198,14 +202,45 @@ class TokenSync:
             self._warn(NO_TARGET_WARNING % skipped)
 
     def _picture(self):
-        """The token's license picture in a few lines, for diff mode (computed only then)."""
+        """What the token's license picture is made of (assets, assignments, users), for diff mode only."""
         if not self.options.diff:
             return None
-        return license_picture(
+        return (
             self.store.list_assets(self.name),
             self.store.count_assignments(self.name),
             self.store.count_users(self.name),
         )
+
+    def _name_apps(self):
+        """Name the apps of the license count changes and of the diff by their catalogue name (adamId if unknown)."""
+        changes = self.result["license_count_changes"]
+        adam_ids = {change["adam_id"] for change in changes}
+        for assets, _assignments, _users in self.pictures or ():
+            adam_ids.update(row["adam_id"] for row in assets)
+        names = self._app_names(adam_ids)
+        self.result["license_count_changes"] = name_changes(changes, names)
+        if self.pictures is not None:
+            before, after = (license_picture(*picture, names=names) for picture in self.pictures)
+            self.result["diff"] = {"before": before, "after": after}
+
+    def _app_names(self, adam_ids):
+        """``{adam_id: name}`` from the catalogue metadata for ``adam_ids`` (apps without a name are left out).
+
+        One query for the token's apps; an app the token no longer has (removed) is looked up on its own.
+        """
+        wanted = set(adam_ids)
+        if not wanted:
+            return {}
+        names, seen = {}, set()
+        for row in self.store.iter_licensed_assets(tokens=[self.name]):
+            seen.add(row["adam_id"])
+            if row["adam_id"] in wanted and row["name"]:
+                names[row["adam_id"]] = row["name"]
+        for adam_id in sorted(wanted - seen):
+            metadata = self.store.get_metadata(adam_id)
+            if metadata and metadata.get("name"):
+                names[adam_id] = metadata["name"]
+        return names
 
     def _write_facts(self, facts):
         changes = changed_fields(self.token, facts)
@@ -217,12 +252,13 @@ class TokenSync:
         surplus = surplus_assignments(asset_rows, self.store.assignment_counts(self.name))
         if not surplus:
             return
+        described = describe_counts(surplus, names=self._app_names(key[0] for key in surplus))
         if not full:
-            raise _StoreAheadOfApple(describe_counts(surplus))
+            raise _StoreAheadOfApple(described)
         # a full listing is Apple's truth; a disagreement means licenses changed while the pages were read
         self._warn(
             "Apple's assignedCount disagrees with the assignments it listed (%s): licenses changed during the "
-            "sync; the next sync reconciles them" % describe_counts(surplus)
+            "sync; the next sync reconciles them" % described
         )
 
     def _record_changes(self, diff, assignment_counts, user_counts):
@@ -258,7 +294,7 @@ class TokenSync:
         self.result["warnings"].append(message)
 
     def _record_failure(self, err):
-        self.result.update(status="failed", msg=str(err))
+        self.result.update(status="failed", msg=str(plain_refusal(err)))
         if err.error_number is not None:
             self.result["error_number"] = err.error_number
         status = refusal_status(err)

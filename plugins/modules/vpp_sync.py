@@ -75,6 +75,8 @@ attributes:
     details:
       - Shows, per token, how many assignments and users the store holds and each app's assigned and total
         licenses, before and after the sync.
+      - Apps are named by their catalogue name, adamId and pricing parameter (C(Pages (1000000108, STDQ))), by
+        adamId and pricing parameter alone (C(1000000108 (STDQ))) when the catalogue has no name for them.
 notes:
   - The assignments and users of a token's first synchronisation are not written to the audit log one by one (they
     are an import, not a change); license counts of the apps are.
@@ -184,13 +186,17 @@ tokens:
       type: dict
       sample: {added: 2, changed: 1, removed: 0}
     license_count_changes:
-      description: Per app whose license counts changed, the counts before and after (V(null) for an app that
-        appeared or disappeared) and the difference.
+      description:
+        - Per app whose license counts changed, the counts before and after (V(null) for an app that appeared or
+          disappeared) and the difference.
+        - V(name) is the app's name in Apple's catalogue (V(null) when unknown, for example with O(metadata=false)
+          on a first sync).
       type: list
       elements: dict
       sample:
         - adam_id: "1000000001"
           pricing_param: STDQ
+          name: Pages
           before: {total_count: 50, assigned_count: 2, available_count: 48, retired_count: 0}
           after: {total_count: 55, assigned_count: 2, available_count: 53, retired_count: 0}
           delta: {total_count: 5, assigned_count: 0, available_count: 5, retired_count: 0}

@@ -205,6 +205,21 @@ def test_a_revoked_token_fails_the_task_but_the_other_is_synced(ansible, simulat
         assert store.get_asset("hq", PAGES)["total_count"] == 55
 
 
+def test_an_expired_token_is_said_once(ansible, simulator):
+    registered_and_synced(ansible, simulator)
+    simulator.expire_token(LOCATIONS["east"])
+
+    run = ansible.play([sync_task(ignore_errors=True)])
+
+    message = run.result("sync")["msg"]
+    assert message == (
+        "1 of 2 token(s) failed to sync: east: GET /client/config: Apple says the content token has expired "
+        "(error 9621, HTTP 401): download a new content token from Apple Business or Apple School Manager and run "
+        "vpp_token again"
+    )
+    assert by_name(run.result("sync"))["east"]["token_status"] == "expired"
+
+
 def test_check_mode_reports_the_drift_and_writes_nothing(ansible, simulator):
     registered_and_synced(ansible, simulator)
     change_licenses_at_apple(simulator)
@@ -219,12 +234,15 @@ def test_check_mode_reports_the_drift_and_writes_nothing(ansible, simulator):
     assert hq["assignments"] == {"added": 1, "changed": 0, "removed": 1}
     assert hq["users"] == {"added": 0, "changed": 1, "removed": 0}
     diff = run.result("sync")["diff"]
-    assert diff["before"]["hq"]["apps"]["1000000002/STDQ"] == "0/3 assigned"
-    assert diff["after"]["hq"]["apps"]["1000000002/STDQ"] == "1/3 assigned"
-    assert (diff["before"]["hq"]["apps"]["1000000001/STDQ"], diff["after"]["hq"]["apps"]["1000000001/STDQ"]) == (
-        "2/50 assigned",
-        "1/55 assigned",
-    )
+    # apps named by their catalogue name, adamId and pricing, in the diff and in the license count changes
+    apps_before, apps_after = diff["before"]["hq"]["apps"], diff["after"]["hq"]["apps"]
+    assert apps_before["Keynote (1000000002, STDQ)"] == "0/3 assigned"
+    assert apps_after["Keynote (1000000002, STDQ)"] == "1/3 assigned"
+    pages = "Pages (1000000001, STDQ)"
+    assert (apps_before[pages], apps_after[pages]) == ("2/50 assigned", "1/55 assigned")
+    assert "Pages (1000000001, STDQ)" in run.stdout and "1000000002/STDQ" not in run.stdout
+    names = {change["adam_id"]: change["name"] for change in hq["license_count_changes"]}
+    assert names == {"1000000001": "Pages", "1000000002": "Keynote"}
     assert database_dump(ansible.store) == before
     # nothing was written to Apple either
     assert not [e for e in simulator.request_log() if e["method"] == "POST" and e["path"].startswith("/mdm/v2/")]

@@ -244,6 +244,10 @@ def test_tokens_apple_refuses_are_reported_clearly_and_nothing_is_stored(ansible
         assert run.status(task) == "failed"
         assert result["error_number"] == error_number and result["http_status"] == http_status
         assert hint in result["msg"] and "GET /client/config" in result["msg"]
+    expired = run.result("expired at apple")["msg"]
+    # said once: Apple's own "Download a new one ..." would repeat the hint
+    assert "Apple says the content token has expired (error 9621, HTTP 401): download a new" in expired
+    assert expired.lower().count("download") == 1, expired
     assert stored_tokens(ansible) == []
     assert posts(simulator) == []
     assert_no_secret(run, simulator.tokens[SCHOOL], simulator.tokens[HQ], unknown)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ansible_collections.mdm.vpp.plugins.module_utils.apple_classifier import apple_error
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -19,6 +20,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
     TokenRevokedError,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
+from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import plain_refusal, with_token_context
 from ansible_collections.mdm.vpp.plugins.module_utils.tokens import (
     FACT_FIELDS,
     MAX_TOKENS,
@@ -269,3 +271,18 @@ def test_revoke_failures_lists_failed_members_only():
         "e2": {"outcomes": [{"serial_number": "SN1", "succeeded": False, "error_number": 9609}]},
     }
     assert revoke_failures(results) == [{"serial_number": "SN1", "succeeded": False, "error_number": 9609}]
+
+
+def test_an_expired_token_is_said_once_with_the_request_and_the_numbers():
+    apple_text = "The content token has expired. Download a new one from Apple Business or Apple School Manager."
+    expired = with_token_context(apple_error("GET /client/config", 9621, apple_text, 401), "school")
+    assert str(expired) == (
+        "token 'school': GET /client/config: Apple says the content token has expired (error 9621, HTTP 401): "
+        "download a new content token from Apple Business or Apple School Manager and run vpp_token again"
+    )
+    assert str(expired).lower().count("download") == 1 and ".:" not in str(expired)
+    assert (expired.error_number, expired.http_status) == (9621, 401)
+    revoked = plain_refusal(apple_error("GET /assets", 9625, "The content token has been revoked.", 401))
+    assert "Apple refused the request (error 9625, HTTP 401): The content token has been revoked." in str(revoked)
+    local = TokenExpiredError("the content token given for 'hq' (fingerprint abc) expired on 2026-05-01")
+    assert plain_refusal(local).msg == "the content token given for 'hq' (fingerprint abc) expired on 2026-05-01"

@@ -32,6 +32,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.sync import (
     user_row,
     validate_options,
 )
+from ansible_collections.mdm.vpp.plugins.module_utils.sync_decisions import app_label, name_changes
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -116,6 +117,16 @@ def test_count_changes_name_added_removed_and_changed_apps():
     assert sorted(changes) == ["1", "2", "4"]
     assert changes["1"]["delta"]["assigned_count"] == 1 and changes["1"]["before"]["assigned_count"] == 2
     assert changes["2"]["after"] is None and changes["4"]["before"] is None
+    assert {change["name"] for change in changes.values()} == {None}
+    named = {change["adam_id"]: change["name"] for change in count_changes(diff, names={"1": "Pages", "2": "Numbers"})}
+    assert named == {"1": "Pages", "2": "Numbers", "4": None}
+
+
+def test_apps_are_labelled_by_name_and_adam_id_or_by_adam_id_alone():
+    assert app_label("1000000108", "STDQ", "Pages") == "Pages (1000000108, STDQ)"
+    assert app_label("1000000108", "PLUS") == "1000000108 (PLUS)"
+    changes = [{"adam_id": "1", "pricing_param": "STDQ"}, {"adam_id": "2", "pricing_param": "STDQ"}]
+    assert name_changes(changes, {"2": "Keynote"}) == [dict(changes[0], name=None), dict(changes[1], name="Keynote")]
 
 
 def test_surplus_assignments_only_where_the_store_holds_more_than_apple_counts():
@@ -123,7 +134,10 @@ def test_surplus_assignments_only_where_the_store_holds_more_than_apple_counts()
     stored = {("1", "STDQ"): 3, ("2", "STDQ"): 4, ("9", "STDQ"): 1}
     surplus = surplus_assignments(assets, stored)
     assert surplus == {("1", "STDQ"): (3, 2), ("9", "STDQ"): (1, 0)}
-    assert describe_counts(surplus, limit=1) == "1/STDQ: 3 stored, 2 at Apple; 1 more"
+    assert describe_counts(surplus, limit=1) == "1 (STDQ): 3 stored, 2 at Apple; 1 more"
+    assert describe_counts(surplus, names={"9": "Keynote"}) == (
+        "1 (STDQ): 3 stored, 2 at Apple; Keynote (9, STDQ): 1 stored, 0 at Apple"
+    )
 
 
 def test_store_changed_and_totals():
@@ -158,8 +172,10 @@ def test_license_picture_and_the_task_diff():
     assert picture == {
         "assignments": 6,
         "users": 3,
-        "apps": {"1/STDQ": "2/10 assigned", "9/STDQ": "4/unlimited assigned"},
+        "apps": {"1 (STDQ)": "2/10 assigned", "9 (STDQ)": "4/unlimited assigned"},
     }
+    named = license_picture(assets, 6, 3, names={"1": "Pages"})
+    assert named["apps"] == {"Pages (1, STDQ)": "2/10 assigned", "9 (STDQ)": "4/unlimited assigned"}
     ok, failed = new_token_result("hq"), new_token_result("east")
     ok["diff"] = {"before": {"assignments": 5}, "after": picture}
     assert task_diff([ok, failed]) == {"before": {"hq": {"assignments": 5}}, "after": {"hq": picture}}

@@ -272,3 +272,28 @@ def test_an_unreachable_service_fails_the_token_but_keeps_its_status_and_data(re
     assert "run again later" in hq["msg"]
     assert registered.get_token("hq")["status"] == "active"
     assert registered.count_assignments("hq") == 3
+
+
+def test_changes_and_diff_name_apps_by_catalogue_name_and_adam_id(sync, registered, sim, hq_api):
+    first = by_name(sync(["hq"], diff=True))["hq"]
+    # the first sync names the apps whose metadata it has just looked up
+    assert first["diff"]["after"]["apps"]["Pages (1000000001, STDQ)"] == "2/50 assigned"
+    assert first["diff"]["before"]["apps"] == {}
+    assert {change["name"] for change in first["license_count_changes"]} >= {"Pages", "Keynote", "A Book"}
+
+    hq_api.run_event("/assets/associate", {"assets": [{"adamId": "1000000002"}], "clientUserIds": ["u-2"]})
+    sim.purchase(HQ, "3000000001", 2)  # a new app: its metadata arrives with this sync
+    hq = by_name(sync(["hq"], diff=True, check_mode=True))["hq"]
+    changes = {change["adam_id"]: change["name"] for change in hq["license_count_changes"]}
+    assert changes == {"1000000002": "Keynote", "3000000001": "App 3000000001"}
+    assert hq["diff"]["before"]["apps"]["Keynote (1000000002, STDQ)"] == "0/3 assigned"
+    assert hq["diff"]["after"]["apps"]["Keynote (1000000002, STDQ)"] == "1/3 assigned"
+    assert "App 3000000001 (3000000001, STDQ)" in hq["diff"]["after"]["apps"]
+    assert registered.get_metadata("3000000001") is None  # check mode kept nothing
+
+    unnamed = by_name(sync(["hq"], diff=True, metadata=False))["hq"]
+    assert {change["adam_id"]: change["name"] for change in unnamed["license_count_changes"]} == {
+        "1000000002": "Keynote",
+        "3000000001": None,
+    }
+    assert "3000000001 (STDQ)" in unnamed["diff"]["after"]["apps"]
