@@ -63,6 +63,12 @@ def test_make_demo_runs_every_step_prints_the_table_and_the_report_and_stops_the
     assert table_row(demo.stdout, "Pages", "acme-hq")[2:6] == ["120", "4", "116", "2"]
     assert table_row(demo.stdout, "Swift Playgrounds", "springfield-elementary")[2:6] == ["150", "2", "148", "2"]
     assert "21 apps, 4 books, 2 tokens;" in demo.stdout
+    # the listing says what it lists: 14 + 11 entries, Pages under each of the two locations that bought it
+    listed = re.search(r"\"msg\": \"(25 apps and books: .*)\"", demo.stdout)
+    assert listed, demo.stdout[-4000:]
+    per_token = dict(re.findall(r"([a-z-]+) (\d+) \(", listed.group(1)))
+    assert per_token == {"acme-hq": "14", "springfield-elementary": "11"}
+    assert listed.group(1).count("Pages") == 2
 
     # the report's path, and its files
     report = run_dir / "report" / "vpp-licenses.html"
