@@ -19,14 +19,24 @@ from ansible_collections.mdm.vpp.plugins.module_utils.report import (
 )
 
 
-def vpp_report(apps, tokens=None, title=None, low_threshold=None, expiry_days=None):
-    """The report of ``build_report`` plus ``rendered``: its texts keyed by file extension (html, csv, json, txt)."""
+def vpp_report(apps, tokens=None, title=None, low_threshold=None, expiry_days=None, changes=None):
+    """The report of ``build_report`` plus ``rendered``: its texts keyed by file extension (html, csv, json, txt).
+
+    ``changes`` (optional, the entries of mdm.vpp.vpp_audit_info) adds the "Last changes" section.
+    """
     if not isinstance(apps, list) or not isinstance(tokens or [], list):
         raise AnsibleFilterError(
             "vpp_report expects the apps list of mdm.vpp.vpp_app_info as input and the tokens list of "
             "mdm.vpp.vpp_token_info as first argument, got %s and %s" % (type(apps).__name__, type(tokens).__name__)
         )
-    report = build_report(apps, tokens, title=title, low_threshold=low_threshold, expiry_days=expiry_days)
+    if changes is not None and not isinstance(changes, list):
+        raise AnsibleFilterError(
+            "vpp_report expects changes= to be the entries list of mdm.vpp.vpp_audit_info, got %s"
+            % type(changes).__name__
+        )
+    report = build_report(
+        apps, tokens, title=title, low_threshold=low_threshold, expiry_days=expiry_days, changes=changes
+    )
     rendered = {
         "html": render_html(report),
         "csv": render_csv(report),

@@ -4,8 +4,9 @@
 """The license report "Apple VPP apps with license counts": its numbers, its alerts and its four renderings.
 
 Input is what the modules return: the ``apps`` of ``mdm.vpp.vpp_app_info`` (whose ``low`` flag already applies the
-low-license threshold) and the ``tokens`` of ``mdm.vpp.vpp_token_info`` (whose ``status`` already applies the expiry
-warning window). ``build_report`` turns them into one plain dict; ``render_html``, ``render_csv``, ``render_json``
+low-license threshold), the ``tokens`` of ``mdm.vpp.vpp_token_info`` (whose ``status`` already applies the expiry
+warning window) and, optionally, the ``entries`` of ``mdm.vpp.vpp_audit_info`` (the "Last changes" section).
+``build_report`` turns them into one plain dict; ``render_html``, ``render_csv``, ``render_json``
 and ``render_text`` turn that dict into text. This file builds the dict (numbers and alerts); the renderings are
 ``report_html.py`` (with the chart of ``report_chart.py``) and ``report_text.py``, the rows ``report_rows.py``.
 
@@ -23,6 +24,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.report_rows import (
     LOW_ADVICE,
     TOKEN_ALERT_STATUSES,
     app_row,
+    change_row,
     display_name,
     sort_key,
     token_row,
@@ -129,11 +131,14 @@ def build_alerts(rows, tokens, low_threshold=None):
     return alerts + [low_alert(row, low_threshold) for row in low]
 
 
-def build_report(apps, tokens, title=None, low_threshold=None, expiry_days=None):
-    """The report as one plain dict: ``title``, ``as_of``, ``rules``, ``summary``, ``tokens``, ``apps``, ``alerts``.
+def build_report(apps, tokens, title=None, low_threshold=None, expiry_days=None, changes=None):
+    """The report as one plain dict: ``title``, ``as_of``, ``rules``, ``summary``, ``tokens``, ``apps``, ``alerts``,
+    ``changes``.
 
     ``apps`` and ``tokens`` are the lists vpp_app_info and vpp_token_info return. ``low_threshold`` and
     ``expiry_days`` only describe the rules those modules applied (the report prints them); they decide nothing.
+    ``changes`` are the entries of vpp_audit_info, newest first (the "Last changes" section, in their order); None
+    (not given) leaves the section out, as before it existed.
     """
     rows = sorted((app_row(app) for app in apps or ()), key=sort_key)
     token_rows = sorted((token_row(token) for token in tokens or ()), key=lambda token: token["name"] or "")
@@ -145,4 +150,5 @@ def build_report(apps, tokens, title=None, low_threshold=None, expiry_days=None)
         "tokens": token_rows,
         "apps": rows,
         "alerts": build_alerts(rows, token_rows, low_threshold),
+        "changes": None if changes is None else [change_row(entry) for entry in changes],
     }

@@ -197,8 +197,33 @@ def render_token_table(tokens):
     return '<table id="tokens">%s<tbody>%s</tbody></table>' % (table_head(TOKEN_TABLE_HEADER), rows)
 
 
+CHANGE_TABLE_HEADER = (("When", ""), ("Token", ""), ("App", ""), ("What changed", ""), ("Who", ""))
+
+
+def render_changes(changes):
+    """The "Last changes" table (newest first), or a line saying there is none."""
+    if not changes:
+        return '<p class="muted" id="no-changes">No change recorded.</p>'
+    rows = "".join(
+        "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>"
+        % tuple(
+            html_text(value)
+            for value in (
+                format_time(change["recorded_at"]),
+                change["token"],
+                change["app"] or "-",
+                change["summary"],
+                change["who"],
+            )
+        )
+        for change in changes
+    )
+    return '<table id="changes">%s<tbody>%s</tbody></table>' % (table_head(CHANGE_TABLE_HEADER), rows)
+
+
 def render_html(report):
-    """A self-contained HTML page: summary, alerts, the bar chart (inline SVG), the app table and the token table.
+    """A self-contained HTML page: summary, alerts, the bar chart (inline SVG), the app and token tables, and the last
+    changes when the report has them.
 
     No script, no external asset: it reads the same in any browser, from a file, a mail attachment or a share.
     """
@@ -223,6 +248,7 @@ def render_html(report):
             render_app_table(apps),
             "\n<h2>Tokens</h2>\n",
             render_token_table(report["tokens"]),
+            "" if report.get("changes") is None else "\n<h2>Last changes</h2>\n" + render_changes(report["changes"]),
             "\n<footer>Written by the mdm.vpp collection (role mdm.vpp.vpp_report). Used = assigned licenses; "
             "deployed = licenses held by this collection's install deployments.</footer>\n",
             "</main></body></html>\n",

@@ -31,6 +31,8 @@ TOKEN_COLUMNS = ("name", "token_type", "location_name", "org_name", "expires_at"
 TOKEN_ALERT_STATUSES = ("expiring", "expired", "revoked", "invalid", "claimed_elsewhere")
 
 LOW_ADVICE = "buy more licenses or reclaim unused ones"
+# The fields of each entry of the "Last changes" section (vpp_audit_info's entries reduced), in this order.
+CHANGE_COLUMNS = ("recorded_at", "token", "app", "summary", "who")
 
 
 def app_row(app):
@@ -57,6 +59,15 @@ def sort_key(row):
 def token_row(token):
     """One token of ``vpp_token_info`` reduced to the report's fields (``TOKEN_COLUMNS``)."""
     return {column: token.get(column) for column in TOKEN_COLUMNS}
+
+
+def change_row(entry):
+    """One entry of ``vpp_audit_info`` reduced to the report's fields (``CHANGE_COLUMNS``); ``app`` is its name, the
+    adamId while the name is not known, or None for a change of a user."""
+    row = {column: entry.get(column) for column in CHANGE_COLUMNS}
+    if not row["app"] and entry.get("adam_id"):
+        row["app"] = "adamId %s" % entry["adam_id"]
+    return row
 
 
 def format_time(value):

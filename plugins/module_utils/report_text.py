@@ -16,6 +16,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.report_rows import (
     APP_COLUMNS,
     count_text,
     display_name,
+    format_time,
     percent_text,
     truncate,
 )
@@ -97,4 +98,20 @@ def render_text(report):
             len(report["alerts"]),
         )
     )
+    if report.get("changes") is not None:
+        out += ["", "Last changes"] + (changes_lines(report["changes"]) or ["(no change recorded)"])
     return "\n".join(out) + "\n"
+
+
+def changes_lines(changes):
+    """One line per change: when, token, app, what changed, and who (fixed-width, newest first)."""
+    cells = [
+        (format_time(change["recorded_at"]), change["token"] or "", truncate(change["app"] or "-", 32))
+        for change in changes
+    ]
+    widths = [max((len(row[index]) for row in cells), default=0) for index in range(3)]
+    return [
+        "  ".join(cell.ljust(widths[index]) for index, cell in enumerate(row))
+        + "  %s (%s)" % (change["summary"], change["who"])
+        for row, change in zip(cells, changes, strict=True)
+    ]

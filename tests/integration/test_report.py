@@ -84,6 +84,9 @@ class ReportRun:
         self.extra = ["-e", "tokens_dir=%s" % self.simulator.tokens_dir]
         onboard = self.ansible.play(ONBOARD, extra_args=self.extra)
         assert onboard.rc == 0, onboard.stdout
+        self.simulator.purchase("hq", "1000000001", 10)  # a change for the "Last changes" section: Pages 40 -> 50
+        synced = self.ansible.play([{"name": "Sync", "mdm.vpp.vpp_sync": {}}])
+        assert synced.rc == 0, synced.stdout
         self.run = self.ansible.play(report_tasks(self.dir))
         assert self.run.rc == 0, self.run.stdout
 
@@ -208,3 +211,36 @@ def test_a_number_threshold_and_one_token_narrow_the_report(report, tmp_path):
     assert {app["token"] for app in data["apps"]} == {"hq"}
     assert [alert.get("name") for alert in data["alerts"]] == ["Logic Pro", "Keynote", NASTY]  # 0, 1, 6 left
     assert run.status("Show the license table") == "skipped"
+
+
+def test_the_last_changes_come_from_the_audit_trail_newest_first(report):
+    data = json.loads(report.read("json"))
+    newest = data["changes"][0]
+    assert (newest["token"], newest["app"], newest["who"]) == ("hq", "Pages", "Apple (found by a sync)")
+    assert newest["summary"] == "licenses total 40 -> 50, available 30 -> 40"
+    # then the first import of each token: every app's counts, 7 apps in all, never more than the 20 asked for
+    assert len(data["changes"]) == 8
+    assert all(change["summary"].startswith("new app, licenses total") for change in data["changes"][1:])
+    assert [change["recorded_at"] for change in data["changes"]] == sorted(
+        (change["recorded_at"] for change in data["changes"]), reverse=True
+    )
+    rows = body_rows(parse_report(report.read("html")), "changes")
+    assert rows[0][1:] == ["hq", "Pages", "licenses total 40 -> 50, available 30 -> 40", "Apple (found by a sync)"]
+    assert "Last changes" in report.read("txt")
+    assert (
+        report.run.result("Remember the report for the next tasks")["ansible_facts"]["vpp_report_result"]["changes"]
+        == data["changes"]
+    )
+
+
+def test_the_last_changes_follow_the_tokens_and_can_be_left_out(report, tmp_path):
+    run = report.ansible.play(
+        report_tasks(tmp_path / "hq", vpp_report_tokens=["school"], vpp_report_changes=3)
+        + report_tasks(tmp_path / "none", vpp_report_changes=0)
+    )
+    assert run.rc == 0, run.stdout
+    school = json.loads((tmp_path / "hq" / "vpp-licenses.json").read_text())["changes"]
+    assert [(change["token"], change["app"]) for change in school] == [("school", "GarageBand")]
+    unchanged = json.loads((tmp_path / "none" / "vpp-licenses.json").read_text())
+    assert unchanged["changes"] is None  # the report as it was before the section existed
+    assert "Last changes" not in (tmp_path / "none" / "vpp-licenses.html").read_text()

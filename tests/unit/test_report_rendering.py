@@ -343,3 +343,75 @@ def test_filter_refuses_input_that_is_not_a_list_of_apps():
     vpp_report = FilterModule().filters()["vpp_report"]
     with pytest.raises(AnsibleFilterError, match="apps list of mdm.vpp.vpp_app_info"):
         vpp_report({"apps": []}, [])
+
+
+# --- the last changes ------------------------------------------------------------------------------------------------
+
+
+def change(summary, app_name="Pages", who="mdm.vpp", recorded_at="2026-11-25T08:03:41+00:00", **overrides):
+    """An entry as mdm.vpp.vpp_audit_info returns it."""
+    entry = {"recorded_at": recorded_at, "token": "hq", "kind": "assignment_added", "origin": "local", "run_id": None,
+             "adam_id": "1", "pricing_param": "STDQ", "app": app_name, "target_kind": "device",
+             "target_id": "C02XK0AAJG5H", "before": None, "after": None, "who": who, "summary": summary}  # fmt: skip
+    entry.update(overrides)
+    return entry
+
+
+CHANGES = [
+    change("license assigned to device C02XK0AAJG5H"),
+    change("licenses total 3 -> 8, available 3 -> 8", app_name=None, adam_id="1000000002",
+           who="Apple (found by a sync)", recorded_at="2026-11-24T07:00:00+00:00"),
+    change("user u-3 removed", app_name=None, adam_id=None, token="school", who="Apple (found by a sync)",
+           recorded_at="2026-11-23T07:00:00+00:00"),
+]  # fmt: skip
+
+
+def test_the_last_changes_are_in_the_report_newest_first_with_the_app_by_name(sample):
+    report = build_report(sample["apps"], sample["tokens"], changes=CHANGES)
+    assert report["changes"] == [
+        {"recorded_at": "2026-11-25T08:03:41+00:00", "token": "hq", "app": "Pages",
+         "summary": "license assigned to device C02XK0AAJG5H", "who": "mdm.vpp"},
+        {"recorded_at": "2026-11-24T07:00:00+00:00", "token": "hq", "app": "adamId 1000000002",
+         "summary": "licenses total 3 -> 8, available 3 -> 8", "who": "Apple (found by a sync)"},
+        {"recorded_at": "2026-11-23T07:00:00+00:00", "token": "school", "app": None, "summary": "user u-3 removed",
+         "who": "Apple (found by a sync)"},
+    ]  # fmt: skip
+    assert json.loads(render_json(report))["changes"] == report["changes"]
+    page = parse_report(render_html(report))
+    assert body_rows(page, "changes") == [
+        ["2026-11-25 08:03 UTC", "hq", "Pages", "license assigned to device C02XK0AAJG5H", "mdm.vpp"],
+        ["2026-11-24 07:00 UTC", "hq", "adamId 1000000002", "licenses total 3 -> 8, available 3 -> 8",
+         "Apple (found by a sync)"],
+        ["2026-11-23 07:00 UTC", "school", "-", "user u-3 removed", "Apple (found by a sync)"],
+    ]  # fmt: skip
+    text = render_text(report).splitlines()
+    start = text.index("Last changes")
+    assert text[start + 1] == (
+        "2026-11-25 08:03 UTC  hq      Pages              license assigned to device C02XK0AAJG5H (mdm.vpp)"
+    )
+    assert text[start + 3].startswith("2026-11-23 07:00 UTC  school  -  ")
+
+
+def test_without_changes_the_report_is_as_before_and_an_empty_list_says_so(sample):
+    assert sample["changes"] is None
+    assert "Last changes" not in render_html(sample) and "Last changes" not in render_text(sample)
+    assert "changes" not in parse_report(render_html(sample)).tables
+    empty = build_report(sample["apps"], sample["tokens"], changes=[])
+    assert 'id="no-changes">No change recorded.' in render_html(empty)
+    assert render_text(empty).endswith("Last changes\n(no change recorded)\n")
+    assert render_csv(empty) == render_csv(sample)  # the CSV is one line per app, changes or not
+
+
+def test_change_text_is_escaped_in_the_html():
+    report = build_report([], [], changes=[change("user <b>x</b> removed", app_name=NASTY_NAME)])
+    html = render_html(report)
+    assert "<b>x</b>" not in html
+    assert body_rows(parse_report(html), "changes")[0][2:4] == [NASTY_NAME, "user <b>x</b> removed"]
+
+
+def test_filter_takes_the_changes_as_an_optional_argument(sample):
+    vpp_report = FilterModule().filters()["vpp_report"]
+    assert vpp_report(sample["apps"], sample["tokens"])["changes"] is None
+    assert len(vpp_report(sample["apps"], sample["tokens"], changes=CHANGES)["changes"]) == 3
+    with pytest.raises(AnsibleFilterError, match="changes= to be the entries list of mdm.vpp.vpp_audit_info"):
+        vpp_report(sample["apps"], sample["tokens"], changes={"entries": []})
