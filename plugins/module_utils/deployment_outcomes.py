@@ -137,6 +137,15 @@ class DeploymentOutcomes:
                 if event_id in self.outcome["pending_event_ids"]:
                     self.outcome["pending_event_ids"].remove(event_id)
 
+    def record_holders(self, gained, lost):
+        """Assignments given and taken back (dicts of ``iter_assignments``' shape) into the store, with the asset's
+        assigned and available counts moved by the licenses that changed hands, so that app counts are right
+        without a sync (the next one reads Apple's). Call it in a transaction."""
+        identity, store = self.identity, self.store
+        moved = store.record_assignments(identity["token"], gained) if gained else 0
+        moved -= store.remove_assignments(identity["token"], lost) if lost else 0
+        store.move_asset_counts(identity["token"], identity["adam_id"], identity["pricing_param"], moved)
+
     def _apply_outcomes(self, event_type, outcomes, members):
         identity, store = self.identity, self.store
         by_target = {}
@@ -163,8 +172,8 @@ class DeploymentOutcomes:
                     self.note_failure(row["member_id"], outcome["error_number"], outcome["error_message"])
         # in bulk: one event may carry 1,000 devices, a deployment 100,000 (docs/BENCHMARKS.md, B5)
         if event_type == EVENT_TYPE_ASSOCIATE:
-            store.record_assignments(identity["token"], assignments)
+            self.record_holders(assignments, ())
         else:
-            store.remove_assignments(identity["token"], assignments)
+            self.record_holders((), assignments)
         if rows:
             store.upsert_members(self.name, rows)

@@ -10,8 +10,10 @@
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
+    deployment_diff,
     deployment_view,
     member_changes,
+    membership_changes,
     predicted_rows,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
@@ -69,8 +71,15 @@ class DeploymentResults:
             requests=self.module.request_stats(),
         )  # fmt: skip
         if self.module.diff_mode:
-            result["diff"] = {"before": self.before, "after": details["deployment"]}
+            result["diff"] = self.diff(plan, details["deployment"])
         return result
+
+    def diff(self, plan, after):
+        """The diff of this run: before and after, the app, the members gaining or losing a license, named."""
+        metadata = self.store.get_metadata(self.identity["adam_id"]) or {}
+        app = "%s (%s)" % (metadata.get("name") or self.application_name, self.identity["adam_id"])
+        changes = membership_changes(plan, self.stored_before, self.members)
+        return deployment_diff(self.before, after, changes, app)
 
     def predicted_result(self, plan, stored, license_type):
         """The module result in check mode: what carrying out ``plan`` would change."""
@@ -94,8 +103,10 @@ class DeploymentResults:
             "summary": plan_summary(plan),
             "deployment": after,
             "pending_event_ids": [event["event_id"] for event in pending_events],
+            "failed_members": [{key: entry[key] for key in ("member_id", "error_number", "error_message")}
+                               for entry in plan["failed"]],
             "requests": self.module.request_stats(),
-        }
+        }  # fmt: skip
         if self.module.diff_mode:
-            result["diff"] = {"before": self.before, "after": after}
+            result["diff"] = self.diff(plan, after)
         return result

@@ -53,6 +53,7 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults):
         self.client = None
         self.identity = self.application = self.application_name = self.existing = None
         self.before = {}
+        self.stored_before = {}  # the member rows the plan starts from
         self.changed = False
         self.application_created = False
         self.users = {}
@@ -136,7 +137,7 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults):
             self.reconcile_intents()
         asset = self.fresh_asset()
         license_type = license_type_for(self.collection["type"], asset["device_assignable"], asset["product_type"])
-        stored = self._stored_rows()
+        stored = self.stored_before = self._stored_rows()
         self.users = self._known_users(license_type)
         options = {
             "action": self.params["action"],
@@ -217,10 +218,10 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults):
             return
         asset = {"adam_id": identity["adam_id"], "pricing_param": identity["pricing_param"]}
         with self.store.transaction():
-            self.store.record_assignments(identity["token"], [dict(asset, target_kind=kind, target_id=target_id)
-                                                              for kind, target_id in sorted(gained)])  # fmt: skip
-            self.store.remove_assignments(identity["token"], [dict(asset, target_kind=kind, target_id=target_id)
-                                                              for kind, target_id in sorted(lost)])  # fmt: skip
+            self.record_holders(
+                [dict(asset, target_kind=kind, target_id=target_id) for kind, target_id in sorted(gained)],
+                [dict(asset, target_kind=kind, target_id=target_id) for kind, target_id in sorted(lost)],
+            )
             for intent in intents:
                 self.store.drop_intent(identity["token"], intent["event_id"])
         self.changed = True

@@ -12,18 +12,72 @@ from __future__ import annotations
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL
 
 DEPLOYMENT_FIELDS = ("application", "token", "adam_id", "pricing_param", "action", "purpose", "license_type")
+DIFF_EXAMPLES = 20  # members of each kind of change a diff names
+FAILURE_EXAMPLES = 5  # failed members a message names
+
+
+def former_member_states(action):
+    """States of the rows an install or uninstall deployment keeps of members that left its collection."""
+    return ("untargeted", "reclaimed") if action == INSTALL else ("untargeted",)
 
 
 def deployment_view(row, counts):
-    """A deployment as results and diffs show it: identity, collection, license type, member counts by state."""
+    """A deployment as results and diffs show it: identity, collection, license type, member counts by state.
+
+    ``members`` counts the collection's members; the rows kept of former members (``untargeted``, and the
+    ``reclaimed`` ones of an install deployment) are counted in ``states`` only."""
     if row is None:
         return {}
     view = {name: row.get(name) for name in DEPLOYMENT_FIELDS}
     view["name"] = row["name"]
     view["collection"] = {"name": row["collection_name"], "type": row["collection_type"]}
-    view["members"] = sum(counts.values())
+    former = former_member_states(row.get("action"))
+    view["members"] = sum(count for state, count in counts.items() if state not in former)
     view["states"] = dict(counts)
     return view
+
+
+def _named(ids, examples=DIFF_EXAMPLES):
+    return {"count": len(ids), "first": ids[:examples]}
+
+
+def membership_changes(plan, stored, members):
+    """Who gains and who loses a license in ``plan``, who joins and who leaves the collection: member ids (the
+    first ``DIFF_EXAMPLES`` of each) with counts, for diffs. Pure."""
+    wanted = {member["member_id"] for member in members}
+    former = former_member_states(plan["action"])
+    current = {member_id for member_id, row in stored.items() if row.get("state") not in former}
+    return {
+        "gaining_license": _named([entry["member_id"] for entry in plan["to_license"]]),
+        "losing_license": _named([entry["member_id"] for entry in plan["to_reclaim"]]),
+        "added": _named([member["member_id"] for member in members if member["member_id"] not in current]),
+        "removed": _named(sorted(current - wanted)),
+    }
+
+
+def deployment_diff(before, after, changes, app):
+    """The diff of a run: the deployment before and after, the app by name and adamId, and the members whose
+    license or membership changes, named (capped) under ``members`` in ``after``, with counts."""
+    named = {key: value for key, value in changes.items() if value["count"]}
+    after = dict(after, app=app)
+    if named:
+        after["member_changes"] = named
+    return {"before": dict(before, app=app) if before else {}, "after": after, "members": changes}
+
+
+def failure_text(failed, predicted=False, examples=FAILURE_EXAMPLES):
+    """``n member(s) ended failed: id (reason), ...``: the first ``examples`` failed members with their reasons
+    (``predicted``: check mode's "would end failed")."""
+    shown = []
+    for entry in failed[:examples]:
+        reason = entry.get("error_message") or "no reason given"
+        if entry.get("error_number") is not None:
+            reason = "error %s: %s" % (entry["error_number"], reason)
+        shown.append("%s (%s)" % (entry["member_id"], reason))
+    more = len(failed) - len(shown)
+    verb = "would end" if predicted else "ended"
+    listed = ", ".join(shown) + (", and %d more" % more if more else "")
+    return "%d member(s) %s failed: %s" % (len(failed), verb, listed)
 
 
 def member_view(row):

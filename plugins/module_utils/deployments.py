@@ -29,18 +29,29 @@ from ansible_collections.mdm.vpp.plugins.module_utils.deployment_run import Depl
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
     deployment_view,
     describe_short,
+    failure_text,
     member_view,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import member_changes as member_changes
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import predicted_rows as predicted_rows
-from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.mdm.vpp.plugins.module_utils.licensing import NOT_ENOUGH_LICENSES, check_purpose
+from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, VPPError
+from ansible_collections.mdm.vpp.plugins.module_utils.licensing import check_purpose
 from ansible_collections.mdm.vpp.plugins.module_utils.members import read_members_file as read_members_file
 from ansible_collections.mdm.vpp.plugins.module_utils.members import wanted_members
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL
 
 # ``name as name`` imports are re-exports: callers and tests read these names from here.
 
 DEFAULT_WAIT_TIMEOUT = 600
+
+
+class MemberFailuresError(VPPError):
+    """Members of a deployment ended ``failed`` (and ``allow_partial`` is not set): the task fails, naming them."""
+
+    default_hint = (
+        "fix what each failed member's reason says (failed_members lists them all) and run again: the members done "
+        "stay done, a rerun asks Apple only for the others; or set allow_partial: true to accept a partial deployment"
+    )
 
 
 def ensure_deployment(module):
@@ -55,13 +66,44 @@ def ensure_deployment(module):
         )
     check_purpose(params["purpose"])
     members = wanted_members(params["collection"])
+    if not members:
+        module.warn(no_members_warning(params))
     result = DeploymentRun(module, members).run()
-    if result.get("plan", {}).get("short") and params["allow_partial"]:
-        module.warn(
-            "deployment %r: %s; %d member(s) got no license (error %d)"
-            % (params["name"], describe_short(result["plan"]), result["plan"]["short"], NOT_ENOUGH_LICENSES)
+    return checked_outcome(module, params, result)
+
+
+def no_members_warning(params):
+    """Why a deployment without members is probably a mistake, and what it does."""
+    collection = params["collection"]
+    source = collection.get("members_file")
+    where = "members_file %s has no member line" % source if source else "members is empty"
+    text = (
+        "deployment %r: collection %r has no members (%s): probably a mistake (an empty export, a wrong file or "
+        "variable)" % (params["name"], collection["name"], where)
+    )
+    if params["action"] != INSTALL:
+        return text + "; this uninstall deployment takes nothing back and forgets its former members"
+    if params["reclaim_removed"]:
+        return (
+            text + "; with reclaim_removed: true this install deployment takes back the license of every "
+            "former member that no other install deployment of the application needs"
         )
-    return result
+    return text + "; nobody gets a license, former members keep theirs (untargeted)"
+
+
+def checked_outcome(module, params, result):
+    """The result, when no member failed; else fail naming the failed members, or with ``allow_partial`` warn."""
+    failed = result.get("failed_members") or []
+    if not failed:
+        return result
+    plan = result.get("plan") or {}
+    text = "deployment %r: %s" % (params["name"], failure_text(failed, predicted=module.check_mode))
+    if plan.get("short"):
+        text += "; %s" % describe_short(plan)
+    if params["allow_partial"]:
+        module.warn(text + "; accepted (allow_partial: true)")
+        return result
+    raise MemberFailuresError(text, details=dict(result, member_failures=len(failed)))
 
 
 def forget_deployment(module):

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """License decisions of deployments, as pure functions: no HTTP, no SQL.
 
-- which license type a deployment claims (the table of ARCHITECTURE.md, from Configuration Manager);
+- which license type a deployment claims (the table of docs/modules/vpp_deployment.md, from Configuration Manager);
 - the plan of a run: which members already hold a license, which need one, whether there are enough, who must be
   registered at Apple first, which removed members keep or give back their license, and how many calls it takes.
 
@@ -51,7 +51,7 @@ REASON_NOT_REVOCABLE = "the licenses of this %s cannot be taken back (Apple mark
 
 
 def license_type_for(collection_type, device_assignable, product_type=None):
-    """The license a deployment claims, by ARCHITECTURE.md's table.
+    """The license a deployment claims, by the table of docs/modules/vpp_deployment.md (Configuration Manager's).
 
     | app supports device licenses | collection | license claimed |
     | yes / no                     | user       | user            |

@@ -4,8 +4,10 @@
 """Who the members of a collection are: the ``members`` option and a members file, read under caps, validated.
 
 A members file has one member per line, or CSV under a header (``serial,user`` or
-``client_user_id,email,managed_apple_id``); it is read one line at a time, never held whole (docs/reliability.md).
-Nothing is asked of Apple for a bad member: every problem is reported at once, before any call.
+``client_user_id,email,managed_apple_id``, or the column names MDM and Apple Business exports use: see
+``HEADER_ALIASES``); it is read one line at a time, never held whole (docs/reliability.md). Serial numbers are
+upper-cased (``vocabulary.normalize_serial``): two spellings of one serial are one device. Nothing is asked of
+Apple for a bad member: every problem is reported at once, before any call.
 """
 
 from __future__ import annotations
@@ -18,13 +20,31 @@ import re
 import stat
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import DEVICE, USER
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import DEVICE, USER, normalize_serial
 
 # Members of each collection type: the column that identifies a member first, then the optional ones.
 MEMBER_COLUMNS = {
     DEVICE: ("serial", "user"),
     USER: ("client_user_id", "email", "managed_apple_id"),
 }
+# Header names a members file may use for each column, as MDM and Apple Business exports spell them (Jamf Pro,
+# Intune, Apple Business Manager, Workspace ONE...), compared without case, blanks, "_" or "-" (``header_key``).
+# Other columns of an export are ignored.
+HEADER_ALIASES = {
+    DEVICE: {
+        "serial": ("serial", "serial number", "serialnumber", "serial no", "device serial", "device serial number",
+                   "hardware serial", "serial_number"),
+        "user": ("user", "username", "user name", "user id", "userid", "client_user_id", "client user id",
+                 "assigned user", "primary user"),
+    },
+    USER: {
+        "client_user_id": ("client_user_id", "client user id", "clientuserid", "user id", "userid", "user",
+                           "username", "user name", "id"),
+        "email": ("email", "e-mail", "email address", "e-mail address", "mail", "primary email"),
+        "managed_apple_id": ("managed_apple_id", "managed apple id", "managed apple account", "apple id",
+                             "appleid"),
+    },
+}  # fmt: skip
 # Serial numbers are not checked by Apple; refuse only what cannot be one (blanks, separators, absurd lengths).
 SERIAL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Apple's clientUserId is opaque; refuse blanks and control characters, which no MDM hands out.
@@ -89,11 +109,26 @@ def _data_lines(lines):
             yield number, stripped
 
 
+def header_key(name):
+    """A column name compared as headers are: without case, blanks, ``_`` or ``-`` (``Serial Number`` = ``serial``
+    ``number`` = ``SerialNumber``)."""
+    return re.sub(r"[\s_-]+", "", str(name)).lower()
+
+
+HEADER_COLUMNS = {
+    collection_type: {header_key(alias): column for column, aliases in columns.items() for alias in aliases}
+    for collection_type, columns in HEADER_ALIASES.items()
+}
+
+
 def _header(collection_type, fields):
-    """The column names if ``fields`` is a header line of this collection type, else None."""
-    names = [field.strip().lower() for field in fields]
-    allowed = MEMBER_COLUMNS[collection_type]
-    if names and names[0] == allowed[0] and all(name in allowed for name in names) and len(set(names)) == len(names):
+    """The column each field names (None for a column this collection ignores) if ``fields`` is a header line of
+    this collection type: it names the member id column (``serial`` or ``client_user_id``, by any alias) and no
+    column twice. Else None: the line is data."""
+    known = HEADER_COLUMNS[collection_type]
+    names = [known.get(header_key(field)) for field in fields]
+    named = [name for name in names if name is not None]
+    if MEMBER_COLUMNS[collection_type][0] in named and len(set(named)) == len(named):
         return names
     return None
 
@@ -109,7 +144,8 @@ def too_many_members(source, number):
 
 def parse_members_text(collection_type, text, source="members_file"):
     """Members from a file's text or lines: one id per line, or CSV under a header (``serial,user`` or
-    ``client_user_id,email,managed_apple_id``). Returns ``(members, problems)``; problems name the line.
+    ``client_user_id,email,managed_apple_id``, or their ``HEADER_ALIASES``). Returns ``(members, problems)``;
+    problems name the line.
 
     ``text``: a string, or an iterable of lines consumed once (a file is never held whole); more than
     ``MAX_FILE_MEMBERS`` data lines fail at once."""
@@ -136,7 +172,7 @@ def parse_members_text(collection_type, text, source="members_file"):
             if len(fields) > len(columns):
                 problems.append("%s: %d fields, the header names %d" % (where, len(fields), len(columns)))
                 continue
-            item = dict(zip(columns, fields, strict=False))
+            item = {column: value for column, value in zip(columns, fields, strict=False) if column is not None}
         members.append((where, member_from_item(collection_type, item)))
     return members, problems
 
@@ -170,11 +206,13 @@ def _duplicate_problems(collection_type, located):
             value = member[field]
             if value is None:
                 continue
-            key = value.lower() if field != "member_id" else value
+            key = member_key(collection_type, value) if field == "member_id" else value.lower()
             if key in seen:
-                problems.append("%s: duplicate %s %r (first at %s)" % (where, labels[field], value, seen[key]))
+                first, first_value = seen[key]
+                note = " as %r, spelled otherwise" % first_value if first_value != value else ""
+                problems.append("%s: duplicate %s %r (first at %s%s)" % (where, labels[field], value, first, note))
             else:
-                seen[key] = where
+                seen[key] = where, value
     return problems
 
 
@@ -206,7 +244,14 @@ def parse_members(collection_type, members=None, members_text=None, source="memb
             hint="fix the members (or members_file) and run again; nothing was changed",
             details={"problems": problems},
         )
+    if collection_type == DEVICE:
+        return [dict(member, member_id=member_key(DEVICE, member["member_id"])) for _where, member in located]
     return [member for _where, member in located]
+
+
+def member_key(collection_type, member_id):
+    """A member id as deployments compare and store it: a serial number upper-cased, a client user id as given."""
+    return normalize_serial(member_id) if collection_type == DEVICE else member_id
 
 
 # --- reading a members file --------------------------------------------------------------------------------------

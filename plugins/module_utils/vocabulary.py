@@ -75,8 +75,20 @@ def stored_asset_key(row):
     return asset_key(row["adam_id"], row.get("pricing_param"))
 
 
+def normalize_serial(serial):
+    """A serial number as the collection compares and stores it: upper-case, without surrounding blanks.
+
+    Apple's serial numbers are upper-case, but MDM exports and hand-typed lists are not always: ``c02acme00050``
+    and ``C02ACME00050`` are one device, with one license. Client user ids stay as given (Apple compares them
+    exactly).
+    """
+    return str(serial).strip().upper()
+
+
 def target_key(kind, target_id):
-    """A license target: ``("user", clientUserId)`` or ``("device", serialNumber)``."""
+    """A license target: ``("user", clientUserId)`` or ``("device", SERIALNUMBER)`` (serials upper-cased)."""
+    if kind == DEVICE:
+        return kind, normalize_serial(target_id)
     return kind, str(target_id)
 
 

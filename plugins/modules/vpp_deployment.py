@@ -25,6 +25,16 @@ description:
     stored events on the next run instead of submitting again.
   - Re-running an unchanged deployment makes no write call. New members get licenses; members removed from an
     install deployment keep theirs and are reported untargeted, unless O(reclaim_removed=true).
+  - The task fails when a member ends failed (a device without a user for an app without device licenses, a
+    license Apple refused, a book that cannot be taken back...), naming how many and the first ones with their
+    reasons; the other members are done and the result keeps RV(failed_members). With O(allow_partial=true) it
+    succeeds with a warning listing them. Check mode fails (or warns) the same way for the failures it predicts.
+  - A collection without members is accepted with a warning (probably an empty export or a wrong file); an
+    install deployment with O(reclaim_removed=true) and no members takes back the license of every former member.
+  - Serial numbers are compared and stored upper-case, so V(c02acme00050) and V(C02ACME00050) are one device
+    (given both, the task refuses the duplicate). Client user ids are compared exactly, as Apple does.
+  - The stored counts of the app (assigned, available) move with each license this module gives or takes back, so
+    M(mdm.vpp.vpp_app_info) is right right after a deployment; the next M(mdm.vpp.vpp_sync) reads Apple's counts.
   - An existing deployment's action never changes; reclaim licenses with a separate uninstall deployment.
     O(state=absent) forgets a deployment without reclaiming anything.
 author:
@@ -86,6 +96,13 @@ options:
         description:
           - A file on the controller with one member per line, or CSV under a header line
             (C(serial,user) for devices, C(client_user_id,email,managed_apple_id) for users).
+          - "The header may use the column names of MDM and Apple Business exports, compared without case, blanks,
+            C(_) or C(-): for C(serial) C(Serial Number), C(SerialNumber), C(Serial No), C(Device Serial Number),
+            C(Hardware Serial); for a device's C(user) C(Username), C(User Name), C(User ID), C(Client User ID),
+            C(Assigned User), C(Primary User); for C(client_user_id) C(User ID), C(User), C(Username), C(ID); for
+            C(email) C(Email Address), C(E-mail), C(Mail), C(Primary Email); for C(managed_apple_id) C(Managed Apple
+            ID), C(Managed Apple Account), C(Apple ID). The header must name the member id column; other columns
+            (C(Model), C(Name)...) are ignored."
           - Lines starting with C(#) and blank lines are ignored. Adds to O(collection.members).
           - Must be a regular file (a device such as C(/dev/zero), a FIFO or a directory is refused). It is read one
             line at a time; more than 2,000,000 members (a header line aside), more than 256 MB, or a line longer
@@ -114,6 +131,8 @@ options:
     description:
       - When there are fewer licenses available than members need, license as many as possible and report the
         rest failed with error 9709, instead of failing before any write.
+      - Accept members that end failed for any reason (the task succeeds with a warning naming them) instead of
+        failing the task.
     type: bool
     default: false
   reclaim_removed:
@@ -190,7 +209,16 @@ EXAMPLES = r"""
     msg: "{{ item.email }}: {{ item.url }}"
   loop: "{{ handbook.invitations }}"
 
-- name: As many licenses as there are, the rest reported failed
+- name: A Jamf export of the iPads (columns Serial Number, Username, Model...)
+  mdm.vpp.vpp_deployment:
+    name: keynote-ipads
+    application: Keynote (hq)
+    collection:
+      name: Jamf iPads
+      type: device
+      members_file: /srv/exports/jamf-ipads.csv
+
+- name: As many licenses as there are, the rest reported failed (a warning names them)
   mdm.vpp.vpp_deployment:
     name: pages-all-staff
     application: Pages (hq)
@@ -259,7 +287,9 @@ deployment:
       type: str
       sample: device
     members:
-      description: Number of members.
+      description:
+        - Number of members of the collection. Rows kept of former members (V(untargeted), and V(reclaimed) in an
+          install deployment) are counted in RV(deployment.states) only.
       type: int
       sample: 2
     states:
@@ -378,8 +408,10 @@ untargeted:
 failed_members:
   description:
     - Members that failed in this run, with Apple's error number and message (or the module's reason, such as a
-      device without a user).
-  returned: with O(state=present), except in check mode
+      device without a user); in check mode, the failures the plan predicts.
+    - Also returned when the task fails because members ended failed, with the rest of the result and
+      C(member_failures) (their number).
+  returned: with O(state=present)
   type: list
   elements: dict
   sample: [{"member_id": "u-9", "error_number": 9709, "error_message": "not enough licenses available"}]
@@ -418,10 +450,27 @@ requests:
   type: dict
   sample: {"total": 4, "by_endpoint": {"GET /assets": 1, "POST /assets/associate": 1, "GET /status": 1}}
 diff:
-  description: The deployment before and after (members counted by state).
+  description:
+    - The deployment before and after (members counted by state), with C(app), the app's name and adamId.
+    - C(after.member_changes) names the members that gain a license, lose one, join or leave the collection (the
+      first 20 of each, with C(count)); C(members) has all four, empty ones included.
   returned: in diff mode
   type: dict
-  sample: {"before": {}, "after": {"name": "pages-sales-ipads", "members": 2}}
+  sample:
+    before: {"name": "pages-sales-ipads", "app": "Pages (1000000001)", "members": 2}
+    after:
+      name: pages-sales-ipads
+      app: Pages (1000000001)
+      members: 2
+      member_changes:
+        gaining_license: {"count": 1, "first": ["DMPZ12ABCD34"]}
+        added: {"count": 1, "first": ["DMPZ12ABCD34"]}
+        removed: {"count": 1, "first": ["C02XK0AAJG5H"]}
+    members:
+      gaining_license: {"count": 1, "first": ["DMPZ12ABCD34"]}
+      losing_license: {"count": 0, "first": []}
+      added: {"count": 1, "first": ["DMPZ12ABCD34"]}
+      removed: {"count": 1, "first": ["C02XK0AAJG5H"]}
 """
 
 from ansible_collections.mdm.vpp.plugins.module_utils.deployments import DEFAULT_WAIT_TIMEOUT, ensure_deployment

@@ -107,7 +107,9 @@ deployments:
       type: dict
       sample: {"name": "Sales iPads", "type": "device"}
     members:
-      description: Number of members.
+      description:
+        - Number of members of the collection. Rows kept of former members (V(untargeted), and V(reclaimed) in an
+          install deployment) are counted in C(states) only.
       type: int
       sample: 2
     states:

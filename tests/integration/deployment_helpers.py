@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
+from tests.integration.conftest import Ansible
 from tests.integration.token_helpers import opened_store
 from tests.simulator.testing import small_scenario
 
@@ -26,6 +29,18 @@ def deployment_scenario(**limits):
     hq["assets"].append({"adamId": NUMBERS, "name": "Numbers", "bundleId": "com.apple.iwork.numbers", "total": 5,
                          "deviceAssignable": False, "platforms": ["iOS", "macOS"]})  # fmt: skip
     return scenario
+
+
+@pytest.fixture(name="sim")
+def sim_fixture(simulator_factory):
+    """``sim``: the simulator of ``deployment_scenario`` (test files import it with ``runner_fixture``)."""
+    return simulator_factory(deployment_scenario())
+
+
+@pytest.fixture(name="runner")
+def runner_fixture(tmp_path, collections_path, sim):
+    """``runner``: plays against ``sim`` with a private store."""
+    return Ansible(tmp_path, collections_path, sim.url)
 
 
 def setup_tasks(sim, applications=("pages",)):

@@ -189,10 +189,50 @@ _SCHEMA_V3 = (
     "DROP INDEX assignments_by_target",
 )
 
+# Serial numbers are compared and stored upper-case (vocabulary.normalize_serial). Stores of earlier versions may
+# hold lower-case serials, from members lists or Apple: device assignments and the members of device collections
+# are upper-cased, case duplicates merged (an assignment once; a member keeps its most advanced state, so a rerun
+# neither reclaims nor licenses a device again because of its spelling). Client user ids are left as they are.
+_DEVICE_ASSIGNMENT_TWIN = (
+    "SELECT 1 FROM assignments o WHERE o.token_id = assignments.token_id AND o.adam_id = assignments.adam_id "
+    "AND o.pricing_param = assignments.pricing_param AND o.target_kind = 'device' "
+    "AND UPPER(o.target_id) = UPPER(assignments.target_id) AND o.target_id <> assignments.target_id "
+    # the twin kept: the upper-case spelling, else the first in order
+    "AND (o.target_id = UPPER(o.target_id) OR (assignments.target_id <> UPPER(assignments.target_id) "
+    "AND o.target_id < assignments.target_id))"
+)
+_DEVICE_MEMBERS = "SELECT id FROM deployments WHERE collection_type = 'device'"
+_STATE_RANK = (
+    "(CASE %s.state WHEN 'licensed' THEN 0 WHEN 'pending' THEN 1 WHEN 'reclaimed' THEN 2 WHEN 'untargeted' THEN 3 "
+    "ELSE 4 END)"
+)
+_SPELLING_RANK = "(CASE WHEN %s.member_id = UPPER(%s.member_id) THEN 0 ELSE 1 END)"
+_MEMBER_TWIN = (
+    "SELECT 1 FROM deployment_members o WHERE o.deployment_id = deployment_members.deployment_id "
+    "AND UPPER(o.member_id) = UPPER(deployment_members.member_id) AND o.member_id <> deployment_members.member_id "
+    # the twin kept: the most advanced state, then the upper-case spelling, then the first in order
+    "AND ({o_state} < {m_state} OR ({o_state} = {m_state} AND ({o_spelling} < {m_spelling} "
+    "OR ({o_spelling} = {m_spelling} AND o.member_id < deployment_members.member_id))))"
+).format(
+    o_state=_STATE_RANK % "o",
+    m_state=_STATE_RANK % "deployment_members",
+    o_spelling=_SPELLING_RANK % ("o", "o"),
+    m_spelling=_SPELLING_RANK % ("deployment_members", "deployment_members"),
+)
+_SCHEMA_V4 = (
+    "DELETE FROM assignments WHERE target_kind = 'device' AND EXISTS (%s)" % _DEVICE_ASSIGNMENT_TWIN,
+    "UPDATE assignments SET target_id = UPPER(target_id) WHERE target_kind = 'device' "
+    "AND target_id <> UPPER(target_id)",
+    "DELETE FROM deployment_members WHERE deployment_id IN (%s) AND EXISTS (%s)" % (_DEVICE_MEMBERS, _MEMBER_TWIN),
+    "UPDATE deployment_members SET member_id = UPPER(member_id) WHERE deployment_id IN (%s) "
+    "AND member_id <> UPPER(member_id)" % _DEVICE_MEMBERS,
+)
+
 MIGRATIONS = (
     (1, "initial schema", _SCHEMA_V1),
     (2, "member change times, assignment lookups by target, audit by time", _SCHEMA_V2),
     (3, "sync staging in temporary tables, no unused index on assignments by target", _SCHEMA_V3),
+    (4, "serial numbers upper-case in device assignments and device collections, case duplicates merged", _SCHEMA_V4),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

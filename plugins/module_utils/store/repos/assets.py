@@ -137,6 +137,33 @@ class AssetsRepo:
             ],
         )
 
+    def move_asset_counts(self, token, adam_id, pricing_param, assigned, run_id=None):
+        """Move the stored counts of an asset by ``assigned`` licenses this manager gave (> 0) or took back (< 0).
+
+        ``assigned_count`` grows and ``available_count`` shrinks by as much (neither below 0; an unlimited app's
+        available count stays), so the counts follow a deployment without a sync; the next sync reads Apple's
+        counts and replaces them. Call it in the transaction that records the assignments. Audited as ours;
+        returns the counts after, or None when the asset is not synced (nothing to move).
+        """
+        if not assigned:
+            return None
+        with self.db.transaction():
+            before = self.get_asset(token, adam_id, pricing_param)
+            if before is None:
+                return None
+            after = dict(before, assigned_count=max(before["assigned_count"] + assigned, 0))
+            if not before["unlimited"]:
+                after["available_count"] = max(before["available_count"] - assigned, 0)
+            found, now = token_id(self.db, token), now_timestamp()
+            self.db.execute(
+                "UPDATE assets SET assigned_count = ?, available_count = ? "
+                "WHERE token_id = ? AND adam_id = ? AND pricing_param = ?",
+                (after["assigned_count"], after["available_count"], found, str(adam_id), pricing_param),
+            )
+            entry = (found, now, run_id, "local", "asset_count_changed", _audit_key(before), _counts(before))
+            audit_rows(self.db, [(*entry, _counts(after))])
+        return _counts(after)
+
     def iter_licensed_assets(self, tokens=None, adam_id=None, pricing_param=None, product_type=None):
         """Stream every synced asset with what the app reports need, in one query (no query per asset).
 
