@@ -65,7 +65,7 @@ def what_depends(dependents):
 def licenses_left_behind(revoke_on_delete):
     """What a forced delete does to the licenses the deployments' members hold at Apple."""
     if revoke_on_delete:
-        return "revoke_on_delete takes every revocable license of the location back at Apple (books stay assigned)"
+        return "revoke_on_delete takes every revocable license of the location back at Apple; books stay assigned"
     return (
         "no license is reclaimed: the licenses their members hold stay assigned at Apple unless revoke_on_delete: true"
     )

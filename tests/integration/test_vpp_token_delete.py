@@ -108,3 +108,26 @@ def test_a_token_without_applications_is_deleted_without_force(runner, sim):
     result = run.result("delete")
     assert result["changed"] is True and result["removed"]["applications"] == []
     assert result["removed"]["synced_assets"] == 5 and not result.get("warnings")
+
+
+def test_the_vpp_token_role_removes_a_token_with_applications_only_when_the_item_says_force(runner, sim):
+    _deployed(runner, sim)
+
+    def role(**item):
+        tokens = [dict(item, name=TOKEN, state="absent")]
+        return {
+            "name": "role",
+            "ansible.builtin.include_role": {"name": "mdm.vpp.vpp_token"},
+            "vars": {"vpp_token_tokens": tokens, "vpp_token_check": False},
+        }
+
+    refused_run = runner.play([role()])
+    assert refused_run.rc != 0
+    assert "is used by 2 application(s) (keynote, pages)" in refused_run.stdout
+    with opened_store(runner) as store:
+        assert store.get_token(TOKEN) is not None
+
+    forced_run = played(runner, [role(force=True)])
+    assert "hq: delete" in forced_run.stdout
+    with opened_store(runner) as store:
+        assert store.get_token(TOKEN) is None and store.list_applications() == []

@@ -82,6 +82,18 @@ def test_check_detects_revocation_and_takeover_without_writing(registered, simul
     assert apple_calls(simulator) == [("GET", "/mdm/v2/client/config")] * 2  # one per token
 
 
+def test_check_says_an_expired_token_once(registered, simulator):
+    simulator.expire_token(HQ)
+    run = registered.play([info_task("live", check=True, names=["hq"])])
+    assert run.rc == 0, run.stdout
+    (hq,) = run.result("live")["tokens"]
+    assert hq["status"] == "expired"
+    assert hq["check_error"] == (
+        "token 'hq': GET /client/config: Apple says the content token has expired (error 9621, HTTP 401): download "
+        "a new content token from Apple Business or Apple School Manager and run vpp_token again"
+    )
+
+
 def test_check_of_healthy_tokens_reports_no_error(registered, simulator):
     run = registered.play([info_task("live", check=True, names=["hq"])])
     assert run.rc == 0, run.stdout
