@@ -97,16 +97,18 @@ class DeploymentResults:
             or plan_writes(plan)
             or member_changes(plan, stored, self.members)
         )
+        predicted_failures = [
+            {key: entry[key] for key in ("member_id", "error_number", "error_message")} for entry in plan["failed"]
+        ]
         result = {
             "changed": changed,
             "plan": plan,
             "summary": plan_summary(plan),
             "deployment": after,
             "pending_event_ids": [event["event_id"] for event in pending_events],
-            "failed_members": [{key: entry[key] for key in ("member_id", "error_number", "error_message")}
-                               for entry in plan["failed"]],
+            "failed_members": predicted_failures,
             "requests": self.module.request_stats(),
-        }  # fmt: skip
+        }
         if self.module.diff_mode:
             result["diff"] = self.diff(plan, after)
         return result

@@ -157,3 +157,25 @@ def test_a_deployment_without_members_warns(runner, sim):
     assert "takes back the license of every former member" in warning
     assert run.result("empty")["plan"]["to_reclaim"][0]["member_id"] == "SN-W1"
     assert "nobody gets a license" in run.result("fresh")["warnings"][0]
+
+
+def test_the_deploy_role_fails_on_failed_members_unless_told_to_tolerate_them(runner, sim):
+    deployment = {"name": "numbers-ipads", "application": "numbers",
+                  "collection": {"name": "iPads", "type": "device", "members": [{"serial": "SN-R1", "user": "u-1"},
+                                                                                "SN-R2"]}}  # fmt: skip
+
+    def role(name, **role_vars):
+        role_vars = dict({"vpp_deploy_deployments": [deployment], "vpp_deploy_sync": False}, **role_vars)
+        return {"name": name, "ansible.builtin.include_role": {"name": "mdm.vpp.vpp_deploy"}, "vars": role_vars}
+
+    played(runner, setup_tasks(sim, ["numbers"]))
+    tolerated = played(runner, [role("tolerant", vpp_deploy_fail_on_member_failure=False)])
+    [kept] = [r["result"] for r in tolerated.results if r["task"].endswith("Remember the outcome of each deployment "
+                                                                             "for the next roles")]  # fmt: skip
+    [outcome] = kept["ansible_facts"]["vpp_deploy_results"]
+    assert [member["member_id"] for member in outcome["failed_members"]] == ["SN-R2"]
+    assert member_states(runner, "numbers-ipads") == {"SN-R1": "licensed", "SN-R2": "failed"}
+
+    strict = runner.play([role("strict")])
+    assert strict.rc != 0
+    assert "1 member(s) ended failed: SN-R2 (device SN-R2 has no user" in strict.stdout
