@@ -10,6 +10,9 @@ pass fingerprints and names, never token contents.
 
 from __future__ import annotations
 
+# How an error answer of Apple's is worded ("Apple refused the request (error 9621, HTTP 401): ...").
+APPLE_REFUSED = "Apple refused the request"
+
 
 class VPPError(Exception):
     """Base of every mdm.vpp error: ``msg`` says what failed and why, ``hint`` what to do."""
@@ -26,7 +29,7 @@ class VPPError(Exception):
 
     def __str__(self):
         if self.hint:
-            return "%s: %s" % (self.msg, self.hint)
+            return "%s: %s" % (self.msg.rstrip("."), self.hint)  # Apple's messages end with a full stop
         return self.msg
 
     def to_result(self):
@@ -244,7 +247,7 @@ def error_for(error_number, message, http_status=None, details=None, endpoint=No
         cls = AppleValidationError
     else:
         cls = AppleError
-    text = "Apple refused the request (error %s%s): %s" % (
+    text = APPLE_REFUSED + " (error %s%s): %s" % (
         error_number,
         ", HTTP %s" % http_status if http_status else "",
         message or "no message",

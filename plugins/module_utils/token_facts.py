@@ -14,6 +14,7 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
+    APPLE_REFUSED,
     AuthenticationError,
     ConfigurationError,
     TakeoverError,
@@ -45,8 +46,6 @@ _REFUSAL_STATUSES = (
     (TokenRevokedError, "revoked"),
     (AuthenticationError, "invalid"),
 )
-# How errors.error_for() words Apple's error answers ("Apple refused the request (error 9621, HTTP 401): ...").
-APPLE_REFUSED = "Apple refused the request"
 FACT_FIELDS = (
     "name",
     "description",

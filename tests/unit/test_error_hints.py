@@ -25,3 +25,9 @@ def test_a_refused_request_says_nothing_was_queued_and_what_to_check():
     error = error_for(9602, "Invalid argument.", http_status=200)
     assert isinstance(error, AppleValidationError)
     assert "Apple queued nothing" in str(error) and "check the values the task sends" in str(error)
+
+
+@pytest.mark.parametrize("error_number", ERROR_NUMBERS)
+def test_apples_full_stop_gives_way_to_the_hint(error_number):
+    text = str(error_for(error_number, "Invalid argument.", http_status=400))
+    assert ".:" not in text and "Invalid argument: " in text

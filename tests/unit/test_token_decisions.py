@@ -283,6 +283,8 @@ def test_an_expired_token_is_said_once_with_the_request_and_the_numbers():
     assert str(expired).lower().count("download") == 1 and ".:" not in str(expired)
     assert (expired.error_number, expired.http_status) == (9621, 401)
     revoked = plain_refusal(apple_error("GET /assets", 9625, "The content token has been revoked.", 401))
-    assert "Apple refused the request (error 9625, HTTP 401): The content token has been revoked." in str(revoked)
+    assert str(revoked).startswith(
+        "GET /assets: Apple refused the request (error 9625, HTTP 401): The content token has been revoked: download"
+    )  # Apple's full stop gives way to the hint, never ".:"
     local = TokenExpiredError("the content token given for 'hq' (fingerprint abc) expired on 2026-05-01")
     assert plain_refusal(local).msg == "the content token given for 'hq' (fingerprint abc) expired on 2026-05-01"
