@@ -236,7 +236,9 @@ class VPPModule:
             from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
 
             create = create and not self.check_mode
-            self._store = open_store(self.params["store"], self.params["store_key"], create=create)
+            self._store = open_store(
+                self.params["store"], self.params["store_key"], create=create, upgrade=not self.check_mode
+            )
             if getattr(self._store, "key_generated", False):
                 self.warn(
                     "a new store key was generated and written to %s: back it up, the stored tokens cannot be "

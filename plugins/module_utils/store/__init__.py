@@ -128,7 +128,7 @@ __all__ = [
 ]
 
 
-def open_store(location=None, key=None, busy_timeout=DEFAULT_BUSY_TIMEOUT, migrate_to=None, create=True):
+def open_store(location=None, key=None, busy_timeout=DEFAULT_BUSY_TIMEOUT, migrate_to=None, create=True, upgrade=True):
     """Open (creating and upgrading as needed) the store at ``location`` and unlock it with ``key``.
 
     ``create=False`` (every module but ``vpp_token`` registering, and check mode) refuses a store that does not
@@ -138,7 +138,8 @@ def open_store(location=None, key=None, busy_timeout=DEFAULT_BUSY_TIMEOUT, migra
     ``~/.local/share/mdm.vpp/vpp.db``. ``key``: the passphrase protecting token secrets; default
     ``VPP_STORE_KEY``; for a SQLite store without one, a random key is kept in ``<db>.key`` (created on first use,
     see ``Store.key_generated`` / ``Store.key_file``). ``migrate_to`` stops migrations at that schema version
-    (tooling and upgrade tests only).
+    (tooling and upgrade tests only). ``upgrade=False`` (check mode) refuses a store of an older schema version
+    instead of migrating it.
     """
     if not HAS_CRYPTOGRAPHY:
         raise StoreError(
@@ -146,7 +147,7 @@ def open_store(location=None, key=None, busy_timeout=DEFAULT_BUSY_TIMEOUT, migra
             hint="install it on the controller (pip install cryptography)",
         )
     dialect = dialect_for(resolve_location(location), busy_timeout)
-    return Store(dialect, key_from_environment(key), migrate_to=migrate_to, create=create)
+    return Store(dialect, key_from_environment(key), migrate_to=migrate_to, create=create, upgrade=upgrade)
 
 
 class Store(
@@ -166,7 +167,7 @@ class Store(
     ``db`` is its ``Database`` (the repositories' statements run there), ``cipher`` its unlocked key.
     """
 
-    def __init__(self, dialect, key, migrate_to=None, create=True):
+    def __init__(self, dialect, key, migrate_to=None, create=True, upgrade=True):
         self.db = Database(dialect)
         self.location = dialect.location
         self.key_file = None
@@ -179,7 +180,8 @@ class Store(
             if not create and (self.schema_version == 0 or meta_value(self.db, "canary") is None):
                 raise missing_store(self.location)  # an empty database (PostgreSQL) or a half-created store
             # MIGRATIONS and SCHEMA_VERSION are read from this module when a store opens: a test adds one here.
-            migrate(self.db, SCHEMA_VERSION if migrate_to is None else migrate_to, MIGRATIONS, SCHEMA_VERSION)
+            target = SCHEMA_VERSION if migrate_to is None else migrate_to
+            migrate(self.db, target, MIGRATIONS, SCHEMA_VERSION, upgrade=upgrade)
             unlocked = unlock(self.db, key)
             self.cipher, self.key_file, self.key_generated = unlocked.cipher, unlocked.key_file, unlocked.key_generated
             self.manager_id = meta_value(self.db, "manager_id")

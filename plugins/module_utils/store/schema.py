@@ -257,15 +257,23 @@ def schema_version(db):
     return int(meta_value(db, "schema_version") or 0)
 
 
-def migrate(db, target, migrations=MIGRATIONS, supported=SCHEMA_VERSION):
+def migrate(db, target, migrations=MIGRATIONS, supported=SCHEMA_VERSION, upgrade=True):
     """Run the ``migrations`` the database lacks, up to version ``target``, in one write transaction.
 
     A database of a version above ``supported`` (a newer collection's) is refused. A new database also gets its
-    manager identity and creation time.
+    manager identity and creation time. With ``upgrade=False`` (check mode, which writes nothing) an existing
+    store of an older version is refused instead of migrated.
     """
     if schema_version(db) >= target:
         refuse_newer_schema(db, schema_version(db), supported)
         return
+    if not upgrade and schema_version(db) > 0:
+        raise StoreError(
+            "the store at %s has schema version %d; this release of mdm.vpp uses version %d, and check mode "
+            "cannot upgrade it (check mode writes nothing)" % (db.dialect.location, schema_version(db), target),
+            hint="run any mdm.vpp module once without check mode to upgrade the store (back it up first if you may "
+            "go back to the older release), then check again",
+        )
     with db.transaction():
         current = schema_version(db)  # again, under the write lock: another process may have migrated
         refuse_newer_schema(db, current, supported)
