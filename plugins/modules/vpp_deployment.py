@@ -12,6 +12,8 @@ version_added: 0.1.0
 description:
   - Gives the licenses of one application to every member of a user collection or a device collection
     (V(install)), or takes them back (V(uninstall)), and records each member's outcome in the store.
+  - "It assigns Apple licenses only: installing the app on the devices is the MDM's work, and taking a license
+    back does not remove an installed app (remove it through the MDM first when it must disappear)."
   - "The license type follows Configuration Manager's table: a user collection always claims user licenses; a
     device collection claims device licenses (serial numbers) when the app supports them, else user licenses of
     each device's user. Books are user-only: a book to a device collection is refused before any call."
