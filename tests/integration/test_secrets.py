@@ -63,7 +63,8 @@ def workflow(sim):
         task("register a revoked token", "vpp_token", ignore_errors=True, name="school-2",
              token_file=token_file(sim, SCHOOL)),
         task("wrong store key", "vpp_token_info", ignore_errors=True, store_key="not the key"),
-        task("delete hq and revoke its licenses", "vpp_token", name="hq", state="absent", revoke_on_delete=True, force=True),
+        task("delete hq and revoke its licenses", "vpp_token", name="hq", state="absent", revoke_on_delete=True,
+             force=True),
     ]  # fmt: skip
 
 
