@@ -176,7 +176,7 @@ CASES = {
             "user",
             [{"client_user_id": "n-1", "email": "a@example.org"}, {"client_user_id": "n-2", "email": "A@example.org"}],
         ),
-        ["duplicate email 'A@example.org' (first at members[0])", "fix the members"],
+        ["duplicate email 'A@example.org' (first at members[0] as 'a@example.org'", "fix the members"],
     ),  # fmt: skip
     "unreadable members_file": (
         lambda w, d: deployment("ipads", "device", members_file=str(d / "missing.txt")),
