@@ -74,22 +74,29 @@ class DeploymentOutcomes:
         creations = {batch["event_id"] for batch in batches if batch["type"] == EVENT_TYPE_CREATE}
         timeout = self.params["wait_timeout"] if self.params["wait"] else None
         results = self.wait(batches, timeout)
-        created = [outcome["client_user_id"] for event_id, result in results.items() if event_id in creations
-                   for outcome in result["outcomes"] if creation_succeeded(outcome)]  # fmt: skip
+        created = [
+            outcome["client_user_id"]
+            for event_id, result in results.items()
+            if event_id in creations
+            for outcome in result["outcomes"]
+            if creation_succeeded(outcome)
+        ]
         self.refresh_users(created)
 
     def resubmit(self, events):
         """Submit the stale events' requests again for their members still pending; returns the new batches."""
         batches = []
         for event in events:
-            rows = [row for row in self.store.list_members(self.name, state="pending")
-                    if row["event_id"] == event["event_id"]]  # fmt: skip
+            rows = [
+                row
+                for row in self.store.list_members(self.name, state="pending")
+                if row["event_id"] == event["event_id"]
+            ]
             entries = []
             for row in rows:
                 target = target_of(row, row["license_type"], self.collection["type"])
                 if target is not None:
-                    entries.append({"member_id": row["member_id"], "license_type": target[0],
-                                    "target_id": target[1]})  # fmt: skip
+                    entries.append({"member_id": row["member_id"], "license_type": target[0], "target_id": target[1]})
             self.store.update_event(self.identity["token"], event["event_id"], SUPERSEDED)
             batches += self.submit(event["event_type"], entries)
         return batches
@@ -157,18 +164,35 @@ class DeploymentOutcomes:
         for outcome in outcomes:
             target = outcome_target_key(outcome)
             if outcome["succeeded"]:
-                assignments.append({"adam_id": identity["adam_id"], "pricing_param": identity["pricing_param"],
-                                    "target_kind": target[0], "target_id": target[1]})  # fmt: skip
+                assignments.append(
+                    {
+                        "adam_id": identity["adam_id"],
+                        "pricing_param": identity["pricing_param"],
+                        "target_kind": target[0],
+                        "target_id": target[1],
+                    }
+                )
             for row in by_target.get(target, ()):
                 if outcome["succeeded"]:
-                    rows.append({"member_id": row["member_id"], "state": done_state, "error_number": None,
-                                 "error_message": None})  # fmt: skip
+                    rows.append(
+                        {
+                            "member_id": row["member_id"],
+                            "state": done_state,
+                            "error_number": None,
+                            "error_message": None,
+                        }
+                    )
                     self.outcome[done_state].append(row["member_id"])
                     self.failed.pop(row["member_id"], None)
                 else:
-                    rows.append({"member_id": row["member_id"], "state": "failed",
-                                 "error_number": outcome["error_number"],
-                                 "error_message": outcome["error_message"]})  # fmt: skip
+                    rows.append(
+                        {
+                            "member_id": row["member_id"],
+                            "state": "failed",
+                            "error_number": outcome["error_number"],
+                            "error_message": outcome["error_message"],
+                        }
+                    )
                     self.note_failure(row["member_id"], outcome["error_number"], outcome["error_message"])
         # in bulk: one event may carry 1,000 devices, a deployment 100,000 (docs/BENCHMARKS.md, B5)
         if event_type == EVENT_TYPE_ASSOCIATE:

@@ -40,8 +40,13 @@ class DeploymentResults:
             seen.add(target[1])
             user = self.users.get(target[1])
             if user and user.get("status") == REGISTERED and user.get("invite_code"):
-                invitations.append({"client_user_id": target[1], "email": user.get("email"),
-                                    "url": invitation_url(template, user["invite_code"])})  # fmt: skip
+                invitations.append(
+                    {
+                        "client_user_id": target[1],
+                        "email": user.get("email"),
+                        "url": invitation_url(template, user["invite_code"]),
+                    }
+                )
         return invitations
 
     def result_details(self):
@@ -69,7 +74,7 @@ class DeploymentResults:
             invitations=self._invitations(rows),
             application_created=self.application_created,
             requests=self.module.request_stats(),
-        )  # fmt: skip
+        )
         if self.module.diff_mode:
             result["diff"] = self.diff(plan, details["deployment"])
         return result
@@ -84,10 +89,17 @@ class DeploymentResults:
     def predicted_result(self, plan, stored, license_type):
         """The module result in check mode: what carrying out ``plan`` would change."""
         rows = predicted_rows(plan, stored, self.members, self.params["wait"])
-        row = dict(self.existing or {}, name=self.name, application=self.application_name,
-                   collection_name=self.collection["name"], collection_type=self.collection["type"],
-                   action=self.params["action"], purpose=self.params["purpose"], license_type=license_type,
-                   **self.identity)  # fmt: skip
+        row = dict(
+            self.existing or {},
+            name=self.name,
+            application=self.application_name,
+            collection_name=self.collection["name"],
+            collection_type=self.collection["type"],
+            action=self.params["action"],
+            purpose=self.params["purpose"],
+            license_type=license_type,
+            **self.identity,
+        )
         after = deployment_view(row, member_states(rows))
         pending_events = self.store.pending_events(deployment=self.name) if self.existing else []
         changed = bool(

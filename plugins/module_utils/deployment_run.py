@@ -95,8 +95,14 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults):
         self.application_name = application["name"] if application else self._default_application_name()
         self.existing = self.store.get_deployment(self.name)
         if self.existing is not None:
-            check_unchanged(self.existing, {"action": self.params["action"], "application": self.application_name,
-                                            "collection_type": self.collection["type"]})  # fmt: skip
+            check_unchanged(
+                self.existing,
+                {
+                    "action": self.params["action"],
+                    "application": self.application_name,
+                    "collection_type": self.collection["type"],
+                },
+            )
         # books never go to devices: refused from what the store knows, before asking Apple anything
         synced = self.store.get_asset(identity["token"], identity["adam_id"], identity["pricing_param"])
         if synced is not None:

@@ -120,18 +120,25 @@ def member_changes(plan, stored, members):
     install = plan["action"] == INSTALL
     decided = {}
     for entry in plan["already"]:
-        decided[entry["member_id"]] = {"state": "licensed" if install else "reclaimed",
-                                       "error_number": None, "error_message": None}  # fmt: skip
+        decided[entry["member_id"]] = {
+            "state": "licensed" if install else "reclaimed",
+            "error_number": None,
+            "error_message": None,
+        }
     for entry in plan["failed"]:
-        decided[entry["member_id"]] = {"state": "failed", "error_number": entry["error_number"],
-                                       "error_message": entry["error_message"]}  # fmt: skip
+        decided[entry["member_id"]] = {
+            "state": "failed",
+            "error_number": entry["error_number"],
+            "error_message": entry["error_message"],
+        }
     for entry in plan["untargeted"]:
         decided[entry["member_id"]] = {"state": "untargeted"}
     license_type = plan["license_type"]
     rows = []
     for member in members:
-        wanted = dict({"device_user": member["device_user"], "license_type": license_type},
-                      **decided.get(member["member_id"], {}))  # fmt: skip
+        wanted = dict(
+            {"device_user": member["device_user"], "license_type": license_type}, **decided.get(member["member_id"], {})
+        )
         current = stored.get(member["member_id"])
         if current is None or any(current.get(field) != value for field, value in wanted.items()):
             rows.append(dict(wanted, member_id=member["member_id"]))

@@ -67,17 +67,23 @@ class DeploymentWrites:
             return []
         self.refused_users = {}
         refused = self.register_users([{"client_user_id": user_id} for user_id in unknown])
-        entries = [entry for entry in to_license if entry["license_type"] == USER
-                   and entry["target_id"] in set(unknown) - set(refused)]  # fmt: skip
+        entries = [
+            entry
+            for entry in to_license
+            if entry["license_type"] == USER and entry["target_id"] in set(unknown) - set(refused)
+        ]
         self.fail_refused([entry for entry in to_license if entry["target_id"] in set(unknown)], refused)
         return self.submit(EVENT_TYPE_ASSOCIATE, entries)
 
     def _save_deployment(self, license_type):
         identity, store = self.identity, self.store
         if self.application is None:
-            self.application = store.upsert_application(self.application_name, token=identity["token"],
-                                                        adam_id=identity["adam_id"],
-                                                        pricing_param=identity["pricing_param"])  # fmt: skip
+            self.application = store.upsert_application(
+                self.application_name,
+                token=identity["token"],
+                adam_id=identity["adam_id"],
+                pricing_param=identity["pricing_param"],
+            )
             self.application_created = self.changed = True
         wanted = {
             "collection_name": self.collection["name"],
@@ -108,8 +114,10 @@ class DeploymentWrites:
 
     def fail_members(self, member_ids, error_number, error_message):
         """Members Apple refused: failed in the store and in the result."""
-        rows = [{"member_id": member_id, "state": "failed", "error_number": error_number,
-                 "error_message": error_message} for member_id in member_ids]  # fmt: skip
+        rows = [
+            {"member_id": member_id, "state": "failed", "error_number": error_number, "error_message": error_message}
+            for member_id in member_ids
+        ]
         if rows:
             self.store.upsert_members(self.name, rows)
         for member_id in member_ids:

@@ -24,23 +24,33 @@ This file holds the modules' entry points; the rooms they use: ``members.py`` (w
 
 from __future__ import annotations
 
-from ansible_collections.mdm.vpp.plugins.module_utils.deployment_outcomes import batch_from_event as batch_from_event
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_outcomes import batch_from_event
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_run import DeploymentRun
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
     deployment_view,
     describe_short,
     failure_text,
+    member_changes,
     member_view,
+    predicted_rows,
 )
-from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import member_changes as member_changes
-from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import predicted_rows as predicted_rows
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, VPPError
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import check_purpose
-from ansible_collections.mdm.vpp.plugins.module_utils.members import read_members_file as read_members_file
-from ansible_collections.mdm.vpp.plugins.module_utils.members import wanted_members
+from ansible_collections.mdm.vpp.plugins.module_utils.members import read_members_file, wanted_members
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL
 
-# ``name as name`` imports are re-exports: callers and tests read these names from here.
+# Names tests read from here (their homes are the rooms above), besides the entry points.
+__all__ = [
+    "DEFAULT_WAIT_TIMEOUT",
+    "batch_from_event",
+    "deployment_info",
+    "ensure_deployment",
+    "forget_deployment",
+    "list_deployments",
+    "member_changes",
+    "predicted_rows",
+    "read_members_file",
+]
 
 DEFAULT_WAIT_TIMEOUT = 600
 

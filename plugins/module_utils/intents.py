@@ -78,14 +78,18 @@ class DeploymentHooks(Hooks):
     def accepted(self, record):
         store = self.run.store
         pending = {"state": "pending", "event_id": record["event_id"], "error_number": None, "error_message": None}
-        rows = [dict(pending, member_id=member_id) for target in batch_targets(record)
-                for member_id in self.by_target.get(target, ())]  # fmt: skip
+        rows = [
+            dict(pending, member_id=member_id)
+            for target in batch_targets(record)
+            for member_id in self.by_target.get(target, ())
+        ]
         intent_id = self._intents.pop(_batch_key(record), None)
         with store.transaction():
             if intent_id is not None:
                 store.drop_intent(self.token, intent_id)
-            store.record_event(self.token, record["event_id"], self.event_type, deployment=self.run.name,
-                               request=event_request(record))  # fmt: skip
+            store.record_event(
+                self.token, record["event_id"], self.event_type, deployment=self.run.name, request=event_request(record)
+            )
             if rows:
                 store.upsert_members(self.run.name, rows)
         self.run.outcome["pending_event_ids"].append(record["event_id"])

@@ -32,19 +32,44 @@ MEMBER_COLUMNS = {
 # Other columns of an export are ignored.
 HEADER_ALIASES = {
     DEVICE: {
-        "serial": ("serial", "serial number", "serialnumber", "serial no", "device serial", "device serial number",
-                   "hardware serial", "serial_number"),
-        "user": ("user", "username", "user name", "user id", "userid", "client_user_id", "client user id",
-                 "assigned user", "primary user"),
+        "serial": (
+            "serial",
+            "serial number",
+            "serialnumber",
+            "serial no",
+            "device serial",
+            "device serial number",
+            "hardware serial",
+            "serial_number",
+        ),
+        "user": (
+            "user",
+            "username",
+            "user name",
+            "user id",
+            "userid",
+            "client_user_id",
+            "client user id",
+            "assigned user",
+            "primary user",
+        ),
     },
     USER: {
-        "client_user_id": ("client_user_id", "client user id", "clientuserid", "user id", "userid", "user",
-                           "username", "user name", "id"),
+        "client_user_id": (
+            "client_user_id",
+            "client user id",
+            "clientuserid",
+            "user id",
+            "userid",
+            "user",
+            "username",
+            "user name",
+            "id",
+        ),
         "email": ("email", "e-mail", "email address", "e-mail address", "mail", "primary email"),
-        "managed_apple_id": ("managed_apple_id", "managed apple id", "managed apple account", "apple id",
-                             "appleid"),
+        "managed_apple_id": ("managed_apple_id", "managed apple id", "managed apple account", "apple id", "appleid"),
     },
-}  # fmt: skip
+}
 # Serial numbers are not checked by Apple; refuse only what cannot be one (blanks, separators, absurd lengths).
 SERIAL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Apple's clientUserId is opaque; refuse blanks and control characters, which no MDM hands out.
@@ -197,8 +222,11 @@ def _member_problems(collection_type, where, member):
 def _duplicate_problems(collection_type, located):
     """Duplicate ids (and, for users, duplicate emails and managed Apple IDs): Apple refuses them (9704/9705/9715)."""
     fields = ("member_id",) if collection_type == DEVICE else ("member_id", "email", "managed_apple_id")
-    labels = {"member_id": "serial number" if collection_type == DEVICE else "client user id",
-              "email": "email", "managed_apple_id": "managed Apple ID"}  # fmt: skip
+    labels = {
+        "member_id": "serial number" if collection_type == DEVICE else "client user id",
+        "email": "email",
+        "managed_apple_id": "managed Apple ID",
+    }
     problems = []
     for field in fields:
         seen = {}

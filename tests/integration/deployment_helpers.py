@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 from tests.integration.conftest import Ansible
 from tests.integration.token_helpers import opened_store
 from tests.simulator.testing import small_scenario
@@ -31,15 +29,13 @@ def deployment_scenario(**limits):
     return scenario
 
 
-@pytest.fixture(name="sim")
-def sim_fixture(simulator_factory):
-    """``sim``: the simulator of ``deployment_scenario`` (test files import it with ``runner_fixture``)."""
+def deployment_sim(simulator_factory):
+    """The simulator of ``deployment_scenario``: what a deployment test file's ``sim`` fixture returns."""
     return simulator_factory(deployment_scenario())
 
 
-@pytest.fixture(name="runner")
-def runner_fixture(tmp_path, collections_path, sim):
-    """``runner``: plays against ``sim`` with a private store."""
+def deployment_runner(tmp_path, collections_path, sim):
+    """Plays against ``sim`` with a private store: what a deployment test file's ``runner`` fixture returns."""
     return Ansible(tmp_path, collections_path, sim.url)
 
 

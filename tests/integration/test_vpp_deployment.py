@@ -20,19 +20,29 @@ from tests.integration.deployment_helpers import (
     apple_counts,
     apple_holders,
     deploy,
+    deployment_runner,
     deployment_scenario,
+    deployment_sim,
     member_states,
     played,
     posts,
-    runner_fixture,  # noqa: F401 (the runner fixture)
     setup_tasks,
-    sim_fixture,  # noqa: F401 (the sim fixture)
     store_holders,
     write_calls,
 )
 from tests.integration.token_helpers import assert_no_secret
 from tests.integration.token_helpers import opened_store as runner_store
 from tests.simulator.testing import Api
+
+
+@pytest.fixture
+def sim(simulator_factory):
+    return deployment_sim(simulator_factory)
+
+
+@pytest.fixture
+def runner(tmp_path, collections_path, sim):
+    return deployment_runner(tmp_path, collections_path, sim)
 
 
 def test_device_collection_and_device_assignable_app_claims_device_licenses(runner, sim):

@@ -7,20 +7,32 @@ name the members, members files take the column names of MDM exports, an empty c
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.deployment_helpers import (
     PAGES,
     apple_counts,
     apple_holders,
     deploy,
+    deployment_runner,
+    deployment_sim,
     member_states,
     played,
-    runner_fixture,  # noqa: F401 (the runner fixture)
     setup_tasks,
-    sim_fixture,  # noqa: F401 (the sim fixture)
     store_holders,
     write_calls,
 )
 from tests.integration.token_helpers import opened_store
+
+
+@pytest.fixture
+def sim(simulator_factory):
+    return deployment_sim(simulator_factory)
+
+
+@pytest.fixture
+def runner(tmp_path, collections_path, sim):
+    return deployment_runner(tmp_path, collections_path, sim)
 
 
 def pages_info(task_name):
@@ -170,8 +182,8 @@ def test_the_deploy_role_fails_on_failed_members_unless_told_to_tolerate_them(ru
 
     played(runner, setup_tasks(sim, ["numbers"]))
     tolerated = played(runner, [role("tolerant", vpp_deploy_fail_on_member_failure=False)])
-    [kept] = [r["result"] for r in tolerated.results if r["task"].endswith("Remember the outcome of each deployment "
-                                                                             "for the next roles")]  # fmt: skip
+    remember = "Remember the outcome of each deployment for the next roles"
+    [kept] = [r["result"] for r in tolerated.results if r["task"].endswith(remember)]
     [outcome] = kept["ansible_facts"]["vpp_deploy_results"]
     assert [member["member_id"] for member in outcome["failed_members"]] == ["SN-R2"]
     assert member_states(runner, "numbers-ipads") == {"SN-R1": "licensed", "SN-R2": "failed"}

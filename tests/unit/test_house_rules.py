@@ -80,6 +80,7 @@ LAYERS = {
 }
 HTTP_DRIVERS = ("requests", "urllib3", "http.client")
 SQL_DRIVERS = ("sqlite3", "psycopg", "psycopg2")
+DRIVER_PACKAGES = {driver.split(".", maxsplit=1)[0] for driver in HTTP_DRIVERS + SQL_DRIVERS}
 
 
 def module_name(path):
@@ -154,7 +155,7 @@ def layer_of(module):
     """The layer of a plugins module: modules, filters and doc fragments are entries, store.* is the store."""
     if not module.startswith("plugins.module_utils."):
         return ENTRY
-    name = module[len("plugins.module_utils.") :].split(".")[0]
+    name = module[len("plugins.module_utils.") :].split(".", maxsplit=1)[0]
     return next((layer for layer, names in LAYERS.items() if name in names), None)
 
 
@@ -190,7 +191,8 @@ def driver_imports(paths):
             found += [
                 "%s: %s" % (relative, name)
                 for name in names
-                if name.split(".")[0] in {driver.split(".")[0] for driver in HTTP_DRIVERS + SQL_DRIVERS}
+                if name.split(".", maxsplit=1)[0]
+                in {driver.split(".", maxsplit=1)[0] for driver in HTTP_DRIVERS + SQL_DRIVERS}
                 and not any(name == each or name.startswith(each + ".") for each in allowed)
             ]
     return found
