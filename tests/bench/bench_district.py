@@ -158,7 +158,8 @@ def child_floor(args):
     session = requests.Session()
     url = args["url"]
     config = session.get(url + "/service/config", timeout=120).json()
-    session.headers["Authorization"] = "Bearer " + read_token(args["tokens_dir"], LOCATION)
+    token = read_token(args["tokens_dir"], LOCATION)
+    session.headers["Authorization"] = "Bearer " + token
     session.get(url + "/client/config", timeout=120).raise_for_status()
     conn = sqlite3.connect(args["store"], isolation_level=None)
     for statement in FLOOR_TABLES:
@@ -180,7 +181,8 @@ def child_floor(args):
     for start in range(0, len(adam_ids), 100):
         ids = ",".join(adam_ids[start : start + 100])
         found = session.get(lookup, params={"version": 2, "id": ids, "p": "mdm-lockup", "caller": "MDM",
-                                            "platform": "enterprisestore", "cc": "US"}, timeout=120).json()  # fmt: skip
+                                            "platform": "enterprisestore", "cc": "US"},
+                            cookies={"itvt": token}, timeout=120).json()  # fmt: skip
         rows = [(key, value.get("name"), value.get("bundleId")) for key, value in found["results"].items()]
         conn.execute("BEGIN")
         conn.executemany("INSERT INTO metadata VALUES (?, ?, ?)", rows)
