@@ -124,3 +124,21 @@ def user_state(row):
 def user_audit_key(client_user_id):
     """The audit key (adam_id, pricing_param, target_kind, target_id) of a change of user ``client_user_id``."""
     return (None, None, USER, client_user_id)
+
+
+def asset_selection(tokens=None, **columns):
+    """The ``WHERE`` clause (with its leading space, or empty) and parameters selecting synced assets by token
+    names (``t.name``) and exact values of asset columns (``a.<column>``, None: any); None when ``tokens`` is an
+    empty list, which nothing matches."""
+    clauses, params = [], []
+    if tokens is not None:
+        tokens = list(tokens)
+        if not tokens:
+            return None
+        clauses.append("t.name IN (%s)" % ", ".join("?" * len(tokens)))
+        params.extend(tokens)
+    for column, value in columns.items():
+        if value is not None:
+            clauses.append("a.%s = ?" % column)
+            params.append(str(value))
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params

@@ -8,7 +8,13 @@ from __future__ import annotations
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.audit import audit_rows
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.deployments import DEPLOYED_BY_APPLICATION
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.tokens import token_id
-from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import ASSET_FIELDS, COUNT_FIELDS, check_fields, encode
+from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import (
+    ASSET_FIELDS,
+    COUNT_FIELDS,
+    asset_selection,
+    check_fields,
+    encode,
+)
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import now_timestamp
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import DEFAULT_PRICING_PARAM, asset_key
 
@@ -174,20 +180,9 @@ class AssetsRepo:
         unknown ones match nothing), exact ``adam_id``, ``pricing_param`` and ``product_type``. Sorted by token,
         then app name (case-insensitive; adamId when unknown), adamId, pricingParam.
         """
-        clauses, params = [], []
-        if tokens is not None:
-            tokens = list(tokens)
-            if not tokens:
-                return iter(())
-            clauses.append("t.name IN (%s)" % ", ".join("?" * len(tokens)))
-            params.extend(tokens)
-        filters = (("a.adam_id", adam_id), ("a.pricing_param", pricing_param), ("a.product_type", product_type))
-        for column, value in filters:
-            if value is not None:
-                clauses.append("%s = ?" % column)
-                params.append(str(value))
-        sql = LICENSED_ASSET_SELECT
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY t.name, LOWER(COALESCE(m.name, a.adam_id)), a.adam_id, a.pricing_param"
-        return self.db.stream(sql, params)
+        selection = asset_selection(tokens, adam_id=adam_id, pricing_param=pricing_param, product_type=product_type)
+        if selection is None:
+            return iter(())
+        where, params = selection
+        order = " ORDER BY t.name, LOWER(COALESCE(m.name, a.adam_id)), a.adam_id, a.pricing_param"
+        return self.db.stream(LICENSED_ASSET_SELECT + where + order, params)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.deployments import MEMBER_TARGET
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.tokens import token_id
-from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import batches, checked_assignment_key
+from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import asset_selection, batches, checked_assignment_key
 from ansible_collections.mdm.vpp.plugins.module_utils.store.snapshots.assignments import (
     ASSIGNMENT_COLUMNS,
     AssignmentSnapshot,
@@ -164,18 +164,11 @@ class AssignmentsRepo:
         and ``holders_total`` (the asset's holders before the cut). Untracked holders come first, then by kind and
         id. Filters as ``iter_licensed_assets``: ``tokens`` (names), exact ``adam_id`` and ``product_type``.
         """
-        clauses, params = [], []
-        if tokens is not None:
-            tokens = list(tokens)
-            if not tokens:
-                return iter(())
-            clauses.append("t.name IN (%s)" % ", ".join("?" * len(tokens)))
-            params.extend(tokens)
-        for column, value in (("a.adam_id", adam_id), ("a.product_type", product_type)):
-            if value is not None:
-                clauses.append("%s = ?" % column)
-                params.append(str(value))
-        ranked = _RANKED_HOLDERS + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        selection = asset_selection(tokens, adam_id=adam_id, product_type=product_type)
+        if selection is None:
+            return iter(())
+        where, params = selection
+        ranked = _RANKED_HOLDERS + where
         sql = (
             "SELECT token, adam_id, pricing_param, target_kind, target_id, deployment, holders_total FROM (%s) r "
             "WHERE position <= ? ORDER BY token, adam_id, pricing_param, position" % ranked
