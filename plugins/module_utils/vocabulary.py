@@ -31,6 +31,32 @@ AVAILABLE = "available"  # refused: Apple licenses apps, it does not offer them
 PURPOSES = (REQUIRED, AVAILABLE)
 MEMBER_STATES = ("pending", "licensed", "failed", "untargeted", "reclaimed")
 
+# How the app reaches a licensed member: only the license (the MDM installs on its own), an MDM command, or a
+# declaration (DDM ``app.managed``); and when an uninstall takes the license back: once the device confirmed the
+# app removed, or once the MDM accepted the removal.
+INSTALL_VIA_LICENSE = "license"
+INSTALL_VIA_COMMAND = "command"
+INSTALL_VIA_DECLARATION = "declaration"
+INSTALL_VIA = (INSTALL_VIA_LICENSE, INSTALL_VIA_COMMAND, INSTALL_VIA_DECLARATION)
+RECLAIM_WHEN_REMOVED = "removed"
+RECLAIM_WHEN_SENT = "sent"
+RECLAIM_WHEN = (RECLAIM_WHEN_REMOVED, RECLAIM_WHEN_SENT)
+
+# A member's install state (None: nothing sent to its device). ``*_sending``: recorded before the MDM is asked
+# (a rerun after a crash sends the same command UUID again); ``sent``/``removal_sent``: the MDM queued it;
+# then the device's answer: ``not_now`` (it will answer later), ``installed``, ``failed``, ``removed``,
+# ``removal_failed``.
+SENDING = "sending"
+SENT = "sent"
+NOT_NOW = "not_now"
+INSTALLED = "installed"
+INSTALL_FAILED = "failed"
+REMOVAL_SENDING = "removal_sending"
+REMOVAL_SENT = "removal_sent"
+REMOVED = "removed"
+REMOVAL_FAILED = "removal_failed"
+INSTALL_STATES = (SENDING, SENT, NOT_NOW, INSTALLED, INSTALL_FAILED, REMOVAL_SENDING, REMOVAL_SENT, REMOVED, REMOVAL_FAILED)
+
 # Apple's product types (books are licensed to users only).
 APP = "App"
 BOOK = "Book"

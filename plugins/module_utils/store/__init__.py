@@ -53,6 +53,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.assignments im
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.audit import AUDIT_KINDS, AuditRepo
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.deployments import DeploymentsRepo
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.events import INTENT_STATUS, EventsRepo
+from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.installs import InstallsRepo
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.metadata import MetadataRepo
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.tables import TablesRepo
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.tokens import TokensRepo
@@ -158,6 +159,7 @@ class Store(
     UsersRepo,
     ApplicationsRepo,
     DeploymentsRepo,
+    InstallsRepo,
     EventsRepo,
     AuditRepo,
     TablesRepo,

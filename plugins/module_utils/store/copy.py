@@ -34,6 +34,7 @@ COPY_ORDER = (
     "deployment_members",
     "events",
     "audit",
+    "mdm_answers",
 )
 # Lock rows name processes of the source's jobs: they mean nothing in another store.
 NOT_COPIED = ("locks",)

@@ -47,7 +47,18 @@ ASSET_FIELDS = (
 COUNT_FIELDS = ("total_count", "assigned_count", "available_count", "retired_count")
 METADATA_FIELDS = ("name", "bundle_id", "version", "icon_url", "platforms", "kind")
 USER_FIELDS = ("email", "status", "invite_code", "id_hash")
-MEMBER_FIELDS = ("device_user", "license_type", "state", "error_number", "error_message", "event_id")
+MEMBER_FIELDS = (
+    "device_user",
+    "license_type",
+    "state",
+    "error_number",
+    "error_message",
+    "event_id",
+    "enrollment_id",
+    "install_state",
+    "command_uuid",
+    "install_error",
+)
 APPLICATION_FIELDS = ("description", "categories")
 DEPLOYMENT_FIELDS = ("collection_name", "collection_type", "action", "purpose", "license_type", "options")
 

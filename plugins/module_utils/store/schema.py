@@ -228,11 +228,30 @@ _SCHEMA_V4 = (
     "AND member_id <> UPPER(member_id)" % _DEVICE_MEMBERS,
 )
 
+# What the organisation's MDM did for each member: the enrollment its commands go to, the command (or
+# declaration) last sent and the device's answer; and the answers already applied (a webhook may deliver one
+# twice: applied once).
+_SCHEMA_V5 = (
+    "ALTER TABLE deployment_members ADD COLUMN enrollment_id TEXT",
+    "ALTER TABLE deployment_members ADD COLUMN install_state TEXT",
+    "ALTER TABLE deployment_members ADD COLUMN command_uuid TEXT",
+    "ALTER TABLE deployment_members ADD COLUMN install_error TEXT",
+    "CREATE INDEX members_by_command ON deployment_members (command_uuid)",
+    """CREATE TABLE mdm_answers (
+        id {pk},
+        command_uuid TEXT NOT NULL,
+        enrollment_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        UNIQUE (command_uuid, enrollment_id, status))""",
+)
+
 MIGRATIONS = (
     (1, "initial schema", _SCHEMA_V1),
     (2, "member change times, assignment lookups by target, audit by time", _SCHEMA_V2),
     (3, "sync staging in temporary tables, no unused index on assignments by target", _SCHEMA_V3),
     (4, "serial numbers upper-case in device assignments and device collections, case duplicates merged", _SCHEMA_V4),
+    (5, "members' enrollments and install states, MDM answers applied", _SCHEMA_V5),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

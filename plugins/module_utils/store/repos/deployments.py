@@ -20,6 +20,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     ACTIONS,
     DEFAULT_PRICING_PARAM,
     INSTALL,
+    INSTALL_STATES,
     MEMBER_STATES,
     TARGET_KINDS,
     USER,
@@ -130,6 +131,10 @@ class DeploymentsRepo:
         if "state" in fields:
             for row in rows:
                 check_choice("member state", row["state"], MEMBER_STATES)
+        if "install_state" in fields:
+            for row in rows:
+                if row["install_state"] is not None:
+                    check_choice("install state", row["install_state"], INSTALL_STATES)
         columns = ["deployment_id", "member_id", *fields, "created_at", "updated_at"]
         updates = ", ".join("%s = excluded.%s" % (name, name) for name in (*fields, "updated_at"))
         self.db.executemany(
@@ -142,8 +147,9 @@ class DeploymentsRepo:
     def list_members(self, deployment, state=None):
         """Members of ``deployment`` sorted by member id, optionally in one state."""
         sql = (
-            "SELECT member_id, device_user, license_type, state, error_number, error_message, event_id, created_at, "
-            "updated_at FROM deployment_members WHERE deployment_id = ?"
+            "SELECT member_id, device_user, license_type, state, error_number, error_message, event_id, enrollment_id, "
+            "install_state, command_uuid, install_error, created_at, updated_at FROM deployment_members "
+            "WHERE deployment_id = ?"
         )
         params = [deployment_id(self.db, deployment)]
         if state is not None:

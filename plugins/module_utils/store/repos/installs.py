@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the organisation's MDM did for deployment members: install states, and the device answers applied."""
+
+from __future__ import annotations
+
+from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.deployments import deployment_id
+from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import check_choice
+from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import now_timestamp
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL, INSTALL_STATES, INSTALLED
+
+MEMBERS_OF_COMMAND = (
+    "SELECT d.name AS deployment, d.action, dm.member_id, dm.state, dm.install_state, dm.enrollment_id "
+    "FROM deployment_members dm JOIN deployments d ON d.id = dm.deployment_id "
+    "WHERE dm.command_uuid = ? AND dm.enrollment_id = ? ORDER BY d.name, dm.member_id"
+)
+
+
+class InstallsRepo:
+    """Mixin of ``Store``: install states of members and the MDM answers already applied (needs ``self.db``)."""
+
+    def record_mdm_answer(self, command_uuid, enrollment_id, status, decide):
+        """Apply one device answer once, in one transaction; returns ``{"duplicate", "members"}``.
+
+        ``decide(member_row)`` returns ``(install_state, install_error)`` for a member the command went to, or
+        ``None`` to leave it as it is. The same (command, enrollment, status) a second time is a duplicate
+        delivery: nothing changes. ``members`` lists ``{deployment, action, member_id, state, before, after,
+        enrollment_id}`` of the members it changed.
+        """
+        now = now_timestamp()
+        changed = []
+        with self.db.transaction():
+            if self.db.scalar(
+                "SELECT 1 FROM mdm_answers WHERE command_uuid = ? AND enrollment_id = ? AND status = ?",
+                (command_uuid, enrollment_id, status),
+            ):
+                return {"duplicate": True, "members": []}
+            self.db.insert(
+                "mdm_answers",
+                {"command_uuid": command_uuid, "enrollment_id": enrollment_id, "status": status, "received_at": now},
+            )
+            for row in self.db.fetch_all(MEMBERS_OF_COMMAND, (command_uuid, enrollment_id)):
+                decision = decide(row)
+                if decision is None:
+                    continue
+                state, error = decision
+                check_choice("install state", state, INSTALL_STATES)
+                if state == row["install_state"] and error is None:
+                    continue
+                self.db.execute(
+                    "UPDATE deployment_members SET install_state = ?, install_error = ?, updated_at = ? "
+                    "WHERE deployment_id = ? AND member_id = ?",
+                    (state, error, now, deployment_id(self.db, row["deployment"]), row["member_id"]),
+                )
+                changed.append(
+                    {
+                        "deployment": row["deployment"],
+                        "action": row["action"],
+                        "member_id": row["member_id"],
+                        "state": row["state"],
+                        "enrollment_id": enrollment_id,
+                        "before": row["install_state"],
+                        "after": state,
+                    }
+                )
+        return {"duplicate": False, "members": changed}
+
+    def count_install_states(self, deployment):
+        """``{install state: count}`` of ``deployment``'s members (``none``: nothing sent); zeros left out."""
+        rows = self.db.fetch_all(
+            "SELECT install_state, COUNT(*) AS n FROM deployment_members WHERE deployment_id = ? "
+            "GROUP BY install_state",
+            (deployment_id(self.db, deployment),),
+        )
+        return {row["install_state"] or "none": row["n"] for row in rows}
+
+    def installed_by_application(self):
+        """``{application name: members installed}`` over the install deployments (the report's installed count)."""
+        rows = self.db.fetch_all(
+            "SELECT a.name, COUNT(*) AS n FROM deployment_members dm JOIN deployments d ON d.id = dm.deployment_id "
+            "JOIN applications a ON a.id = d.application_id WHERE d.action = ? AND dm.install_state = ? "
+            "GROUP BY a.name",
+            (INSTALL, INSTALLED),
+        )
+        return {row["name"]: row["n"] for row in rows}
