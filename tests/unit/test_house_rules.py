@@ -75,6 +75,7 @@ LAYERS = {
         "deployment_writes",
         "deployment_outcomes",
         "deployment_results",
+        "mdm_receipts",
     ),
     ENTRY: ("module",),
 }
