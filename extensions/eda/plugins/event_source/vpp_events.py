@@ -5,6 +5,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import ssl
+import sys
+
+from aiohttp import web
+
 DOCUMENTATION = r"""
 ---
 short_description: Receive NanoMDM / MicroMDM webhooks and record the device answers of deployments.
@@ -59,14 +67,6 @@ EXAMPLES = r"""
       action:
         debug:
 """
-
-import asyncio
-import logging
-import os
-import ssl
-import sys
-
-from aiohttp import web
 
 
 def _collection_root():
