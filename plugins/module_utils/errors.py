@@ -253,3 +253,25 @@ def error_for(error_number, message, http_status=None, details=None, endpoint=No
         message or "no message",
     )
     return cls(text, error_number=error_number, http_status=http_status, hint=hint, details=details)
+
+
+# --- the organisation's MDM server ----------------------------------------------------------------------------
+
+
+class MDMError(VPPError):
+    """The MDM server (NanoMDM, NanoHUB, MicroMDM) failed, refused, or gave an answer that is not what its
+    reference describes; ``http_status`` is its HTTP status when it answered. Never carries the API key."""
+
+    default_hint = (
+        "check that mdm_url names the MDM server's API and that the server is running; run again later if it "
+        "persists (raise 'retries' or 'timeout')"
+    )
+
+
+class MDMRefusedError(MDMError):
+    """The MDM server refused the API key (HTTP 401/403)."""
+
+    default_hint = (
+        "check mdm_api_key (VPP_MDM_API_KEY): it must be the server's API key (NanoMDM -api, NanoHUB -api-key, "
+        "MicroMDM -api-key)"
+    )
