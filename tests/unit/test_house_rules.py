@@ -50,6 +50,8 @@ LAYERS = {
         "report_text",
         "report_chart",
         "report_html",
+        "mdm_commands",
+        "mdm_answers",
     ),
     # the two doors out of the process: HTTP (transport and the Apple client on it) and SQL (the store)
     GATEWAY: (
@@ -62,6 +64,11 @@ LAYERS = {
         "writes",
         "client",
         "store",
+        "mdm_classifier",
+        "mdm",
+        "mdm_nanomdm",
+        "mdm_micromdm",
+        "mdm_kmfddm",
     ),
     USE_CASE: (
         "tokens",
