@@ -257,7 +257,7 @@ def _remove(module, existing, asset):
             % ("would forget" if module.check_mode else "forgot", ", ".join(forgotten), existing["name"])
         )
     if app is not None:  # the asset as it is after the removal: no application, no deployment holding licenses
-        app.update(application=None, deployed=0)
+        app.update(application=None, deployed=0, installed=0)
     result = {
         "changed": True,
         "application": application_facts(existing),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
     deployment_diff,
     deployment_view,
+    mdm_commands,
     member_changes,
     membership_changes,
     predicted_rows,
@@ -75,20 +76,30 @@ class DeploymentResults:
             application_created=self.application_created,
             requests=self.module.request_stats(),
         )
+        mdm = self.mdm_result()
+        if mdm is not None:
+            result["mdm"] = mdm
         if self.module.diff_mode:
-            result["diff"] = self.diff(plan, details["deployment"])
+            result["diff"] = self.diff(plan, details["deployment"], mdm)
         return result
 
-    def diff(self, plan, after):
-        """The diff of this run: before and after, the app, the members gaining or losing a license, named."""
+    def diff(self, plan, after, mdm=None):
+        """The diff of this run: before and after, the app, the members gaining or losing a license, named, and
+        the MDM commands that go (``mdm``: what was sent, or in check mode ``plan["mdm"]``, what would go)."""
         metadata = self.store.get_metadata(self.identity["adam_id"]) or {}
         app = "%s (%s)" % (metadata.get("name") or self.application_name, self.identity["adam_id"])
         changes = membership_changes(plan, self.stored_before, self.members)
-        return deployment_diff(self.before, after, changes, app)
+        diff = deployment_diff(self.before, after, changes, app)
+        if mdm:
+            diff["after"]["mdm"] = mdm_commands(mdm)
+        return diff
 
     def predicted_result(self, plan, stored, license_type):
         """The module result in check mode: what carrying out ``plan`` would change."""
         rows = predicted_rows(plan, stored, self.members, self.params["wait"])
+        mdm = self.predict_mdm(plan, {row["member_id"]: row for row in rows})
+        if mdm is not None:
+            plan["mdm"] = mdm
         row = dict(
             self.existing or {},
             name=self.name,
@@ -108,6 +119,7 @@ class DeploymentResults:
             or pending_events
             or plan_writes(plan)
             or member_changes(plan, stored, self.members)
+            or bool(mdm and (mdm["install"]["members"] or mdm["remove"]["members"]))
         )
         predicted_failures = [
             {key: entry[key] for key in ("member_id", "error_number", "error_message")} for entry in plan["failed"]
@@ -122,5 +134,5 @@ class DeploymentResults:
             "requests": self.module.request_stats(),
         }
         if self.module.diff_mode:
-            result["diff"] = self.diff(plan, after)
+            result["diff"] = self.diff(plan, after, mdm)
         return result

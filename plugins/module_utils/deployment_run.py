@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 
 from ansible_collections.mdm.vpp.plugins.module_utils.apps import default_application_name, resolve_asset
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_installs import DeploymentInstalls
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_outcomes import DeploymentOutcomes
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_results import DeploymentResults
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import deployment_view, describe_short
@@ -39,7 +40,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import changed
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL, USER, apple_target_key, target_key
 
 
-class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults):
+class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults, DeploymentInstalls):
     """One run of ``vpp_deployment`` with ``state: present``; ``run()`` returns the module result."""
 
     def __init__(self, module, members):
@@ -61,6 +62,9 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults):
         self.failed = {}  # member id -> {member_id, error_number, error_message}: one entry per member
         self.refused_users = {}  # client user id -> Apple's synchronous refusal (9609, 9622) in this run
         self.holder_changes = (set(), set())  # targets an unanswered intent gave or took back (intents.py)
+        self.license_type = None
+        self.install_via = self.mdm = None  # how the app reaches the devices (deployment_installs.py)
+        self.installs = {}
 
     # -- resolving what the task means --
 
@@ -89,6 +93,7 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults):
 
     def run(self):
         check_purpose(self.params["purpose"])
+        self.resolve_install_via()
         application, identity = self.resolve_application()
         self.identity = identity
         self.application = application
@@ -143,6 +148,7 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults):
             self.reconcile_intents()
         asset = self.fresh_asset()
         license_type = license_type_for(self.collection["type"], asset["device_assignable"], asset["product_type"])
+        self.license_type = license_type
         stored = self.stored_before = self._stored_rows()
         self.users = self._known_users(license_type)
         options = {

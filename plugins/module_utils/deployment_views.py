@@ -90,6 +90,10 @@ def member_view(row):
         "error_number": row.get("error_number"),
         "error_message": row.get("error_message"),
         "event_id": row.get("event_id"),
+        "enrollment_id": row.get("enrollment_id"),
+        "install_state": row.get("install_state"),
+        "command_uuid": row.get("command_uuid"),
+        "install_error": row.get("install_error"),
         "updated": row.get("updated_at"),
     }
 
@@ -139,12 +143,33 @@ def member_changes(plan, stored, members):
         wanted = dict(
             {"device_user": member["device_user"], "license_type": license_type}, **decided.get(member["member_id"], {})
         )
+        if member.get("enrollment_id"):  # kept when the task does not say (a lookup may have found it)
+            wanted["enrollment_id"] = member["enrollment_id"]
         current = stored.get(member["member_id"])
         if current is None or any(current.get(field) != value for field, value in wanted.items()):
             rows.append(dict(wanted, member_id=member["member_id"]))
     # removed members keep their license: they stay listed, untargeted
     rows.extend({"member_id": entry["member_id"], "state": "untargeted"} for entry in plan["untargeted"])
     return rows
+
+
+def mdm_commands(mdm):
+    """The MDM commands of a run for a diff: members and requests of each, from what went (``sent`` lists) or
+    what would go (a prediction's ``install``/``remove`` counts)."""
+    if "install" in mdm:
+        install, remove = mdm["install"], mdm["remove"]
+    else:
+        install = {"members": len(mdm["sent"]), "requests": None}
+        remove = {"members": len(mdm["removal_sent"]), "requests": None}
+    via = mdm["install_via"]
+    return {
+        "install_via": via,
+        ("InstallApplication" if via == "command" else "declaration set (add)"): install,
+        ("RemoveApplication" if via == "command" else "declaration set (remove)"): remove,
+        "awaiting_removal": mdm.get("awaiting_removal")
+        if isinstance(mdm.get("awaiting_removal"), int)
+        else len(mdm.get("awaiting_removal") or ()),
+    }
 
 
 def describe_short(plan):

@@ -55,9 +55,10 @@ class DeploymentWrites:
                 self.fail_refused(plan["to_license"], refused)
         batches = self.submit(EVENT_TYPE_ASSOCIATE, to_license)
         batches += self.relicense_unknown_users(to_license)
-        batches += self.submit(EVENT_TYPE_DISASSOCIATE, plan["to_reclaim"])
+        batches += self.submit(EVENT_TYPE_DISASSOCIATE, self.reclaimable(plan["to_reclaim"]))
         if batches and self.params["wait"]:
             self.wait(batches, self.params["wait_timeout"])
+        self.install_licensed()
 
     def relicense_unknown_users(self, to_license):
         """Users Apple refused as unknown (9609: never registered there, or retired since the last sync) are

@@ -136,6 +136,7 @@ def deployment_info(store, row, with_members):
     """One deployment as ``vpp_deployment_info`` lists it."""
     info = deployment_view(row, store.count_members(row["name"]))
     info["pending_events"] = len(store.pending_events(deployment=row["name"]))
+    info["install_states"] = store.count_install_states(row["name"])
     info["created_at"] = row["created_at"]
     info["updated_at"] = row["updated_at"]
     if with_members:

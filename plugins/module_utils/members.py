@@ -24,9 +24,13 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import DEVICE, 
 
 # Members of each collection type: the column that identifies a member first, then the optional ones.
 MEMBER_COLUMNS = {
-    DEVICE: ("serial", "user"),
-    USER: ("client_user_id", "email", "managed_apple_id"),
+    DEVICE: ("serial", "user", "enrollment_id", "platform"),
+    USER: ("client_user_id", "email", "managed_apple_id", "enrollment_id", "platform"),
 }
+# Where the MDM installs a member's app (both collection types): its enrollment (the device UDID, or a macOS user
+# channel UDID:UserID as NanoMDM names it) and its platform (a Mac gets InstallAsManaged).
+ENROLLMENT_ALIASES = ("enrollment_id", "enrollment id", "enrollment", "udid", "device udid", "device id")
+PLATFORM_ALIASES = ("platform", "os", "operating system", "device platform")
 # Header names a members file may use for each column, as MDM and Apple Business exports spell them (Jamf Pro,
 # Intune, Apple Business Manager, Workspace ONE...), compared without case, blanks, "_" or "-" (``header_key``).
 # Other columns of an export are ignored.
@@ -42,6 +46,8 @@ HEADER_ALIASES = {
             "hardware serial",
             "serial_number",
         ),
+        "enrollment_id": ENROLLMENT_ALIASES,
+        "platform": PLATFORM_ALIASES,
         "user": (
             "user",
             "username",
@@ -68,6 +74,8 @@ HEADER_ALIASES = {
         ),
         "email": ("email", "e-mail", "email address", "e-mail address", "mail", "primary email"),
         "managed_apple_id": ("managed_apple_id", "managed apple id", "managed apple account", "apple id", "appleid"),
+        "enrollment_id": ENROLLMENT_ALIASES,
+        "platform": PLATFORM_ALIASES,
     },
 }
 # Serial numbers are not checked by Apple; refuse only what cannot be one (blanks, separators, absurd lengths).
@@ -75,6 +83,22 @@ SERIAL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Apple's clientUserId is opaque; refuse blanks and control characters, which no MDM hands out.
 CLIENT_USER_ID_PATTERN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,256}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An enrollment id goes into the MDM's URL path, comma-joined with others: no blank, comma, slash or control.
+ENROLLMENT_ID_PATTERN = re.compile(r"^[^\s,/?#%\x00-\x1f\x7f]{1,256}$")
+# Platforms as exports spell them (compared lower-case, without blanks) -> ours; only "macos" changes a command.
+PLATFORMS = {
+    "ios": "ios",
+    "ipados": "ios",
+    "iphone": "ios",
+    "ipad": "ios",
+    "macos": "macos",
+    "mac": "macos",
+    "macosx": "macos",
+    "osx": "macos",
+    "tvos": "tvos",
+    "visionos": "visionos",
+    "watchos": "watchos",
+}
 MAX_REPORTED_PROBLEMS = 10
 # Bounds of a members file (docs/reliability.md): members, bytes, characters of one line.
 MAX_FILE_MEMBERS = 2_000_000
@@ -85,14 +109,26 @@ MAX_LINE_BYTES = 4096
 # --- parsing -----------------------------------------------------------------------------------------------------
 
 
-def member_record(collection_type, member_id, device_user=None, email=None, managed_apple_id=None):
+def member_record(
+    collection_type, member_id, device_user=None, email=None, managed_apple_id=None, enrollment_id=None, platform=None
+):
     """A member in the collection's one spelling: ``member_id`` (serial or clientUserId) plus its details."""
     return {
         "member_id": member_id,
         "device_user": device_user if collection_type == DEVICE else None,
         "email": email if collection_type == USER else None,
         "managed_apple_id": managed_apple_id if collection_type == USER else None,
+        "enrollment_id": enrollment_id,
+        "platform": platform,
     }
+
+
+def platform_name(value):
+    """Our name of a platform as an export spells it (``iPadOS`` -> ``ios``, ``Mac OS X`` -> ``macos``); the value
+    itself when unknown (then refused by the member check)."""
+    if value is None:
+        return None
+    return PLATFORMS.get(re.sub(r"[\s_-]+", "", value).lower(), value)
 
 
 def _clean(value):
@@ -115,10 +151,15 @@ def member_from_item(collection_type, item):
         values = {column: _clean(item.get(column)) for column in MEMBER_COLUMNS[collection_type]}
     else:
         values = {id_column: _clean(item)}
+    where = {"enrollment_id": values.get("enrollment_id"), "platform": platform_name(values.get("platform"))}
     if collection_type == DEVICE:
-        return member_record(DEVICE, values["serial"], device_user=values.get("user"))
+        return member_record(DEVICE, values["serial"], device_user=values.get("user"), **where)
     return member_record(
-        USER, values["client_user_id"], email=values.get("email"), managed_apple_id=values.get("managed_apple_id")
+        USER,
+        values["client_user_id"],
+        email=values.get("email"),
+        managed_apple_id=values.get("managed_apple_id"),
+        **where,
     )
 
 
@@ -205,6 +246,15 @@ def parse_members_text(collection_type, text, source="members_file"):
 def _member_problems(collection_type, where, member):
     problems = []
     member_id = member["member_id"]
+    if member["enrollment_id"] is not None and not ENROLLMENT_ID_PATTERN.match(member["enrollment_id"]):
+        problems.append(
+            "%s: %r is not an enrollment id (a UDID, or UDID:UserID for a macOS user channel)"
+            % (where, member["enrollment_id"])
+        )
+    if member["platform"] is not None and member["platform"] not in PLATFORMS.values():
+        problems.append(
+            "%s: platform %r is not one of %s" % (where, member["platform"], ", ".join(sorted(set(PLATFORMS.values()))))
+        )
     if collection_type == DEVICE:
         if not member_id or not SERIAL_PATTERN.match(member_id):
             problems.append("%s: %r is not a serial number" % (where, member_id))

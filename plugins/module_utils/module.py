@@ -32,6 +32,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.client import (
     VPPClient,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, VPPError
+from ansible_collections.mdm.vpp.plugins.module_utils.mdm import MDM_TYPES, open_mdm
 
 VPP_COMMON_ARGSPEC = {
     "store": {"type": "str", "fallback": (env_fallback, ["VPP_STORE"])},
@@ -42,6 +43,12 @@ VPP_COMMON_ARGSPEC = {
     "timeout": {"type": "int", "default": 30, "fallback": (env_fallback, ["VPP_TIMEOUT"])},
     "retries": {"type": "int", "default": 5, "fallback": (env_fallback, ["VPP_RETRIES"])},
     "event_poll_interval": {"type": "float", "default": 30.0, "fallback": (env_fallback, ["VPP_EVENT_POLL_INTERVAL"])},
+    # the organisation's MDM server (doc fragment mdm.vpp.mdm)
+    "mdm_type": {"type": "str", "choices": list(MDM_TYPES), "fallback": (env_fallback, ["VPP_MDM_TYPE"])},
+    "mdm_url": {"type": "str", "fallback": (env_fallback, ["VPP_MDM_URL"])},
+    "mdm_api_key": {"type": "str", "no_log": True, "fallback": (env_fallback, ["VPP_MDM_API_KEY"])},
+    "mdm_validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, ["VPP_MDM_VALIDATE_CERTS"])},
+    "mdm_ca_path": {"type": "path", "fallback": (env_fallback, ["VPP_MDM_CA_PATH"])},
 }
 
 
@@ -83,12 +90,12 @@ def is_loopback(host):
         return False
 
 
-def check_api_url(api_url):
-    """Refuse an ``api_url`` that is not https, except plain http to a loopback address (a local simulator): the
-    content token travels in a request header."""
-    if api_url is None:
+def check_service_url(option, url, secret, example):
+    """Refuse a service URL that is not https, except plain http to a loopback address (a local stand-in):
+    ``secret`` (what travels in every request) would cross the network unencrypted."""
+    if url is None:
         return
-    parts = urlsplit(api_url)
+    parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "https" and parts.hostname:
         return
@@ -96,18 +103,39 @@ def check_api_url(api_url):
         return
     if scheme == "http" and parts.hostname:
         raise ConfigurationError(
-            "api_url uses plain http to %s, which is not this machine: the content token would cross the network "
-            "unencrypted" % parts.hostname,
+            "%s uses plain http to %s, which is not this machine: %s would cross the network unencrypted"
+            % (option, parts.hostname, secret),
             hint="use an https:// URL (plain http is accepted only for 127.0.0.1, ::1 or localhost)",
         )
-    raise ConfigurationError(
-        "api_url %r is not an https:// URL" % api_url, hint="give Apple's service URL, e.g. %s" % DEFAULT_API_URL
+    raise ConfigurationError("%s %r is not an https:// URL" % (option, url), hint="give %s" % example)
+
+
+def check_api_url(api_url):
+    """``api_url``: https, or plain http to this machine only (the content token travels in a request header)."""
+    check_service_url("api_url", api_url, "the content token", "Apple's service URL, e.g. %s" % DEFAULT_API_URL)
+
+
+def check_mdm_options(params):
+    """The MDM options: all of type, URL and key, or none (then deployments assign licenses only)."""
+    given = [option for option in ("mdm_type", "mdm_url", "mdm_api_key") if params.get(option)]
+    if not given:
+        return
+    missing = [option for option in ("mdm_type", "mdm_url", "mdm_api_key") if not params.get(option)]
+    if missing:
+        raise ConfigurationError(
+            "the MDM server is configured only in part: %s given, %s missing" % (", ".join(given), ", ".join(missing)),
+            hint="give mdm_type, mdm_url and mdm_api_key (or VPP_MDM_TYPE, VPP_MDM_URL, VPP_MDM_API_KEY), or none "
+            "of them to assign licenses without installing",
+        )
+    check_service_url(
+        "mdm_url", params["mdm_url"], "the MDM API key", "the MDM server's URL, e.g. https://mdm.example.com"
     )
 
 
 def check_common_options(params):
     """The common options (and ``wait_timeout`` where a module has it) before any client is built or call made."""
     check_api_url(params.get("api_url"))
+    check_mdm_options(params)
     for option in ("timeout", "wait_timeout"):
         value = params.get(option)
         if value is not None and value <= 0:
@@ -176,6 +204,7 @@ class VPPModule:
         if not HAS_REQUESTS:
             self._module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self._store = None
+        self._mdm = None
         self._clients = []
         self._secrets = set()  # decrypted content tokens: censored from every result, failure and warning
         # the sync engine builds clients from worker threads: guard the client list and the censored values
@@ -266,6 +295,22 @@ class VPPModule:
             self._clients.append(client)
         return client
 
+    @property
+    def mdm(self):
+        """The MDM server's client (``mdm.MDMClient``), built on first use; ``None`` without ``mdm_type``."""
+        params = self.params
+        if self._mdm is None and params.get("mdm_type"):
+            self._mdm = open_mdm(
+                params["mdm_type"],
+                params["mdm_url"],
+                params["mdm_api_key"],
+                validate_certs=params["mdm_validate_certs"],
+                ca_path=params["mdm_ca_path"],
+                timeout=params["timeout"],
+                retries=params["retries"],
+            )
+        return self._mdm
+
     def request_stats(self):
         """Requests sent to Apple by every client of this run: ``{"total": n, "by_endpoint": {...}}``."""
         by_endpoint = {}
@@ -299,6 +344,9 @@ class VPPModule:
         for client in self._clients:
             client.close()
         self._clients = []
+        if self._mdm is not None:
+            self._mdm.close()
+            self._mdm = None
         close = getattr(self._store, "close", None)
         if close is not None:
             close()

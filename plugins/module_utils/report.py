@@ -68,6 +68,7 @@ def summarize(rows, tokens):
         "assigned": sum(row["assigned"] for row in counted),
         "available": sum(row["available"] for row in counted),
         "deployed": sum(row["deployed"] for row in rows),
+        "installed": sum(row["installed"] for row in rows),
         "low": sum(1 for row in rows if row["low"]),
     }
 

@@ -121,6 +121,7 @@ APP_TABLE_HEADER = (
     ("Assigned", "n"),
     ("Available", "n"),
     ("Deployed", "n"),
+    ("Installed", "n"),
     ("Used", "n"),
 )
 
@@ -145,6 +146,7 @@ def app_table_row(row):
         ("n", count_text(row, "assigned")),
         ("n avail", count_text(row, "available")),
         ("n", count_text(row, "deployed")),
+        ("n", count_text(row, "installed")),
         ("n", percent_text(row)),
     )
     return '<tr%s data-adam-id="%s">%s</tr>' % (
@@ -250,7 +252,8 @@ def render_html(report):
             render_token_table(report["tokens"]),
             "" if report.get("changes") is None else "\n<h2>Last changes</h2>\n" + render_changes(report["changes"]),
             "\n<footer>Written by the mdm.vpp collection (role mdm.vpp.vpp_report). Used = assigned licenses; "
-            "deployed = licenses held by this collection's install deployments.</footer>\n",
+            "deployed = licenses held by this collection's install deployments; installed = their members whose device "
+            "confirmed the app (through the MDM).</footer>\n",
             "</main></body></html>\n",
         )
     )

@@ -22,6 +22,7 @@ APP_COLUMNS = (
     "assigned",
     "available",
     "deployed",
+    "installed",
     "percent_used",
     "unlimited",
     "low",
@@ -38,7 +39,7 @@ CHANGE_COLUMNS = ("recorded_at", "token", "app", "summary", "who")
 def app_row(app):
     """One app of ``vpp_app_info`` reduced to the report's fields (``APP_COLUMNS``), numbers as ints."""
     row = {column: app.get(column) for column in APP_COLUMNS}
-    for column in ("total", "assigned", "available", "deployed"):
+    for column in ("total", "assigned", "available", "deployed", "installed"):
         row[column] = int(row[column] or 0)
     row["percent_used"] = float(row["percent_used"] or 0.0)
     row["unlimited"] = bool(row["unlimited"])

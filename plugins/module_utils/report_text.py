@@ -53,7 +53,7 @@ def render_json(report):
     return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-TEXT_HEADER = ("App", "Token", "Type", "Total", "Assigned", "Available", "Deployed", "Used")
+TEXT_HEADER = ("App", "Token", "Type", "Total", "Assigned", "Available", "Deployed", "Installed", "Used")
 
 
 def text_cells(row):
@@ -66,6 +66,7 @@ def text_cells(row):
         count_text(row, "assigned"),
         count_text(row, "available"),
         count_text(row, "deployed"),
+        count_text(row, "installed"),
         percent_text(row),
     )
 

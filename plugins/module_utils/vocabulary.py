@@ -55,7 +55,17 @@ REMOVAL_SENDING = "removal_sending"
 REMOVAL_SENT = "removal_sent"
 REMOVED = "removed"
 REMOVAL_FAILED = "removal_failed"
-INSTALL_STATES = (SENDING, SENT, NOT_NOW, INSTALLED, INSTALL_FAILED, REMOVAL_SENDING, REMOVAL_SENT, REMOVED, REMOVAL_FAILED)
+INSTALL_STATES = (
+    SENDING,
+    SENT,
+    NOT_NOW,
+    INSTALLED,
+    INSTALL_FAILED,
+    REMOVAL_SENDING,
+    REMOVAL_SENT,
+    REMOVED,
+    REMOVAL_FAILED,
+)
 
 # Apple's product types (books are licensed to users only).
 APP = "App"

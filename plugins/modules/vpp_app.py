@@ -77,6 +77,7 @@ options:
     default: false
 extends_documentation_fragment:
   - mdm.vpp.vpp
+  - mdm.vpp.mdm
   - mdm.vpp.vpp.attributes
 attributes:
   check_mode:

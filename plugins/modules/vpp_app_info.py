@@ -89,6 +89,7 @@ options:
     default: 1000
 extends_documentation_fragment:
   - mdm.vpp.vpp
+  - mdm.vpp.mdm
   - mdm.vpp.vpp.attributes
 attributes:
   check_mode:
@@ -241,6 +242,13 @@ apps:
       description: Licenses held by the members of this collection's install deployments (state V(licensed)).
       type: int
       sample: 10
+    installed:
+      description:
+        - Members of this collection's install deployments (state V(licensed)) whose device confirmed the app
+          installed through the MDM server (install state V(installed); see M(mdm.vpp.vpp_deployment)
+          O(mdm.vpp.vpp_deployment#module:install_via)). 0 without an MDM server.
+      type: int
+      sample: 9
     untracked:
       description:
         - Licenses assigned at Apple that no deployment of this collection accounts for (RV(apps[].assigned) minus

@@ -87,23 +87,31 @@ options:
         choices: [user, device]
       members:
         description:
-          - "Device members: serial numbers, or dictionaries C({serial, user}) where C(user) is the client user id
-            of the device's user (needed when the app cannot be licensed to devices)."
-          - "User members: client user ids, or dictionaries C({client_user_id, email, managed_apple_id}); the email
-            and managed Apple ID are used to register users Apple does not know yet."
+          - "Device members: serial numbers, or dictionaries C({serial, user, enrollment_id, platform}) where C(user)
+            is the client user id of the device's user (needed when the app cannot be licensed to devices)."
+          - "User members: client user ids, or dictionaries C({client_user_id, email, managed_apple_id,
+            enrollment_id, platform}); the email and managed Apple ID are used to register users Apple does not know
+            yet."
+          - C(enrollment_id) is where the MDM sends the member's commands (O(install_via)): the device's UDID, or
+            C(UDID:UserID) for a macOS user channel, as NanoMDM names enrollments. C(platform) (C(ios), C(macos),
+            C(tvos), C(visionos), C(watchos); C(iPadOS) and C(Mac OS X) are understood) marks Macs, which get
+            C(InstallAsManaged); without it a member is a Mac when its enrollment is a user channel or the app runs
+            on Macs only.
           - Invalid or duplicate serial numbers, ids or emails fail the task before any call.
         type: list
         elements: raw
       members_file:
         description:
           - A file on the controller with one member per line, or CSV under a header line
-            (C(serial,user) for devices, C(client_user_id,email,managed_apple_id) for users).
+            (C(serial,user,enrollment_id,platform) for devices, C(client_user_id,email,managed_apple_id,enrollment_id,
+            platform) for users).
           - "The header may use the column names of MDM and Apple Business exports, compared without case, blanks,
             C(_) or C(-): for C(serial) C(Serial Number), C(SerialNumber), C(Serial No), C(Device Serial Number),
             C(Hardware Serial); for a device's C(user) C(Username), C(User Name), C(User ID), C(Client User ID),
             C(Assigned User), C(Primary User); for C(client_user_id) C(User ID), C(User), C(Username), C(ID); for
             C(email) C(Email Address), C(E-mail), C(Mail), C(Primary Email); for C(managed_apple_id) C(Managed Apple
-            ID), C(Managed Apple Account), C(Apple ID). The header must name the member id column; other columns
+            ID), C(Managed Apple Account), C(Apple ID); for C(enrollment_id) C(UDID), C(Device UDID), C(Enrollment ID);
+            for C(platform) C(OS), C(Operating System). The header must name the member id column; other columns
             (C(Model), C(Name)...) are ignored."
           - Lines starting with C(#) and blank lines are ignored. Adds to O(collection.members).
           - Must be a regular file (a device such as C(/dev/zero), a FIFO or a directory is refused). It is read one
@@ -157,8 +165,45 @@ options:
         stored and the next run resumes them.
     type: int
     default: 600
+  install_via:
+    description:
+      - How the app reaches the members' devices once Apple confirmed their license.
+      - V(license) assigns the license only (the MDM installs on its own, or the user does from the App Store);
+        the default without an MDM server (O(mdm_type) not set).
+      - V(command) sends C(InstallApplication) through the MDM server (C(iTunesStoreID), C(PurchaseMethod) 1,
+        O(management_flags), C(InstallAsManaged) for Macs) to the licensed members' enrollments, one request per
+        batch of enrollment ids (NanoMDM and NanoHUB take up to 100 ids a request; MicroMDM one). The default with
+        an MDM server. An uninstall sends C(RemoveApplication) with the app's bundle id first.
+      - V(declaration) puts the members' enrollments in a KMFDDM declaration set holding a
+        C(com.apple.configuration.app.managed) declaration (needs O(mdm_type=nanohub); iOS 17.2 and later); an
+        uninstall takes them out of the set, which removes the app.
+      - A rerun sends nothing to a member already sent the command, unless its device answered with an error.
+        Members without an enrollment id fail (O(allow_partial) accepts them), except with MicroMDM, which looks
+        a device collection's serial numbers up.
+      - The devices' answers reach the store through the event source C(mdm.vpp.vpp_events) (see
+        C(docs/mdm.md)): V(sent), then V(installed), V(not_now) or V(failed) with the device's ErrorChain.
+    type: str
+    choices: [license, command, declaration]
+  management_flags:
+    description:
+      - C(ManagementFlags) of the install command: V(1) removes the app when the MDM profile is removed, V(4)
+        prevents backup of its data, V(5) both, V(0) neither.
+    type: int
+    choices: [0, 1, 4, 5]
+    default: 1
+  reclaim_when:
+    description:
+      - When an uninstall (or O(reclaim_removed)) takes a license back, with an MDM server.
+      - V(removed) once the device confirmed the app removed (its answer arrives through C(mdm.vpp.vpp_events);
+        the next run, or a rulebook running this task, then reclaims). Until then the member stays pending and is
+        listed in RV(mdm.awaiting_removal).
+      - V(sent) as soon as the MDM server queued the removal, in the same run.
+    type: str
+    choices: [removed, sent]
+    default: removed
 extends_documentation_fragment:
   - mdm.vpp.vpp
+  - mdm.vpp.mdm
   - mdm.vpp.vpp.attributes
 attributes:
   check_mode:
@@ -451,6 +496,55 @@ requests:
   returned: with O(state=present)
   type: dict
   sample: {"total": 4, "by_endpoint": {"GET /assets": 1, "POST /assets/associate": 1, "GET /status": 1}}
+mdm:
+  description:
+    - What this run asked of the MDM server (with an MDM and O(install_via) other than V(license)).
+    - In check mode the prediction is C(plan.mdm) instead, with the members and requests each command would take.
+  returned: with O(state=present) and an MDM server, except in check mode
+  type: dict
+  contains:
+    install_via:
+      description: V(command) or V(declaration).
+      type: str
+    service:
+      description: The MDM server's kind (C(NanoMDM), C(NanoHUB), C(MicroMDM)).
+      type: str
+    declaration:
+      description: The app's declaration identifier (O(install_via=declaration)), else V(null).
+      type: str
+    sent:
+      description: Members sent the install in this run.
+      type: list
+      elements: str
+    removal_sent:
+      description: Members sent the removal in this run.
+      type: list
+      elements: str
+    awaiting_removal:
+      description: Members whose license comes back once their device confirms the removal.
+      type: list
+      elements: str
+    push_failed:
+      description: Members whose command was queued but whose device could not be woken (APNs), with the reason.
+      type: dict
+    requests:
+      description: Requests sent to the MDM server, in total and per endpoint.
+      type: dict
+      sample: {"total": 1, "by_endpoint": {"PUT /v1/enqueue": 1}}
+    install_states:
+      description: The deployment's members by install state (C(none) for nothing sent).
+      type: dict
+      sample: {"sent": 2}
+  sample:
+    install_via: command
+    service: NanoMDM
+    declaration: null
+    sent: [C02XK0AAJG5H, DMPZ12ABCD34]
+    removal_sent: []
+    awaiting_removal: []
+    push_failed: {}
+    requests: {"total": 1, "by_endpoint": {"PUT /v1/enqueue": 1}}
+    install_states: {"sent": 2}
 diff:
   description:
     - The deployment before and after (members counted by state), with C(app), the app's name and adamId.
@@ -481,8 +575,11 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     ACTIONS,
     COLLECTION_TYPES,
     INSTALL,
+    INSTALL_VIA,
     PRICING_PARAMS,
     PURPOSES,
+    RECLAIM_WHEN,
+    RECLAIM_WHEN_REMOVED,
 )
 
 ARGUMENT_SPEC = {
@@ -507,6 +604,9 @@ ARGUMENT_SPEC = {
     "reclaim_removed": {"type": "bool", "default": False},
     "wait": {"type": "bool", "default": True},
     "wait_timeout": {"type": "int", "default": DEFAULT_WAIT_TIMEOUT},
+    "install_via": {"type": "str", "choices": list(INSTALL_VIA)},
+    "management_flags": {"type": "int", "default": 1, "choices": [0, 1, 4, 5]},
+    "reclaim_when": {"type": "str", "choices": list(RECLAIM_WHEN), "default": RECLAIM_WHEN_REMOVED},
 }
 MUTUALLY_EXCLUSIVE = [("application", "token"), ("application", "adam_id")]
 REQUIRED_TOGETHER = [("token", "adam_id")]

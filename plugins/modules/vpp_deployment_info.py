@@ -36,6 +36,7 @@ options:
     default: false
 extends_documentation_fragment:
   - mdm.vpp.vpp
+  - mdm.vpp.mdm
   - mdm.vpp.vpp.check_mode_read_only
   - mdm.vpp.vpp.attributes
 seealso:
@@ -120,6 +121,15 @@ deployments:
       description: Apple events of the deployment still pending (the next vpp_deployment run polls them).
       type: int
       sample: 0
+    install_states:
+      description:
+        - Members by install state, with an MDM server (C(none) for members nothing was sent to).
+        - V(sending) and V(removal_sending) (a run stopped before the MDM answered; the next run sends the same
+          command again), V(sent) and V(removal_sent) (queued by the MDM), V(not_now) (the device will answer
+          later), V(installed), V(failed) (the device's error in C(install_error)), V(removed),
+          V(removal_failed).
+      type: dict
+      sample: {"installed": 2, "none": 0}
     created_at:
       description: When the deployment was created (ISO 8601, UTC).
       type: str
@@ -162,6 +172,22 @@ deployments:
           description: The last Apple event of the member.
           type: str
           sample: 6f1d2c3b-0d4e-4f5a-8b9c-0a1b2c3d4e5f
+        enrollment_id:
+          description: The enrollment the MDM sends the member's commands to (UDID, or UDID:UserID); V(null) if unknown.
+          type: str
+          sample: 00008030-001A2B3C4D5E802E
+        install_state:
+          description: The member's install state (see RV(deployments[].install_states)); V(null) when nothing was sent.
+          type: str
+          sample: installed
+        command_uuid:
+          description: The MDM command last sent to the member (or, for declarations, the app's bundle id).
+          type: str
+          sample: 8f2c3a52-0d7e-4b8e-9a51-2f0b6d1c9e11
+        install_error:
+          description: What the device or the MDM answered when the install or removal failed.
+          type: str
+          sample: "Error 9610: License not found"
         updated:
           description: When the member's state last changed.
           type: str

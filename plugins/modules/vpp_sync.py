@@ -63,6 +63,7 @@ options:
     default: true
 extends_documentation_fragment:
   - mdm.vpp.vpp
+  - mdm.vpp.mdm
   - mdm.vpp.vpp.attributes
 attributes:
   check_mode:

@@ -110,6 +110,7 @@ options:
     default: 30
 extends_documentation_fragment:
   - mdm.vpp.vpp
+  - mdm.vpp.mdm
   - mdm.vpp.vpp.attributes
 attributes:
   check_mode:

@@ -44,6 +44,7 @@ options:
     default: 4
 extends_documentation_fragment:
   - mdm.vpp.vpp
+  - mdm.vpp.mdm
   - mdm.vpp.vpp.check_mode_read_only
   - mdm.vpp.vpp.attributes
 """

@@ -58,7 +58,7 @@ def test_user_headers_of_apple_business_exports_are_recognised():
     text = "Managed Apple ID,Email Address,User ID,Name\nli@example.org,li@example.org,u-2,Li\n"
     [member] = parse_members("user", members_text=text)
     assert member == {"member_id": "u-2", "device_user": None, "email": "li@example.org",
-                      "managed_apple_id": "li@example.org"}  # fmt: skip
+                      "managed_apple_id": "li@example.org", "enrollment_id": None, "platform": None}  # fmt: skip
     [member] = parse_members("user", members_text="E-Mail,Username\nana@example.org,u-1\n")
     assert (member["member_id"], member["email"]) == ("u-1", "ana@example.org")
 

@@ -52,6 +52,7 @@ LAYERS = {
         "report_html",
         "mdm_commands",
         "mdm_answers",
+        "install_plan",
     ),
     # the two doors out of the process: HTTP (transport and the Apple client on it) and SQL (the store)
     GATEWAY: (
@@ -83,6 +84,7 @@ LAYERS = {
         "deployment_outcomes",
         "deployment_results",
         "mdm_receipts",
+        "deployment_installs",
     ),
     ENTRY: ("module",),
 }

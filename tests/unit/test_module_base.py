@@ -60,6 +60,11 @@ def test_common_options_have_their_documented_defaults(capsys):
         "timeout": 30,
         "retries": 5,
         "event_poll_interval": 30.0,
+        "mdm_type": None,
+        "mdm_url": None,
+        "mdm_api_key": None,
+        "mdm_validate_certs": True,
+        "mdm_ca_path": None,
     }
 
 

@@ -46,6 +46,7 @@ def app(name, token="hq", total=10, assigned=0, **overrides):
         "available": total - assigned,
         "retired": 0,
         "deployed": 0,
+        "installed": 0,
         "percent_used": round(100.0 * assigned / total, 1) if total else 0.0,
         "low": False,
     }
@@ -96,6 +97,7 @@ def test_summary_counts_licenses_without_unlimited_apps(sample):
         "assigned": 30 + 4 + 76 + 10,
         "available": 90 + 0 + 4 + 30,
         "deployed": 12,
+        "installed": 0,
         "low": 2,
     }
 
@@ -200,6 +202,7 @@ def test_csv_has_the_documented_columns_and_one_line_per_app(sample):
         "assigned": "30",
         "available": "90",
         "deployed": "12",
+        "installed": "0",
         "percent_used": "25.0",
         "unlimited": "false",
         "low": "false",
@@ -224,12 +227,22 @@ def test_json_holds_the_whole_report_and_is_stable(sample):
 
 def test_text_table_aligns_numbers_and_marks_low_apps(sample):
     lines = render_text(sample).splitlines()
-    assert lines[0].split() == ["App", "Token", "Type", "Total", "Assigned", "Available", "Deployed", "Used"]
+    assert lines[0].split() == [
+        "App",
+        "Token",
+        "Type",
+        "Total",
+        "Assigned",
+        "Available",
+        "Deployed",
+        "Installed",
+        "Used",
+    ]
     assert len({len(line) for line in lines[:2]}) == 1  # header as wide as its rule
     logic = next(line for line in lines if line.startswith("Logic Pro"))
-    assert logic.split() == ["Logic", "Pro", "!", "hq", "business", "4", "4", "0", "0", "100.0%"]
+    assert logic.split() == ["Logic", "Pro", "!", "hq", "business", "4", "4", "0", "0", "0", "100.0%"]
     free = next(line for line in lines if line.startswith("Free App"))
-    assert free.split()[-5:] == ["unlimited", "7", "unlimited", "0", "-"]
+    assert free.split()[-6:] == ["unlimited", "7", "unlimited", "0", "0", "-"]
     # right-aligned: every "Used" cell ends in the same column
     assert len({len(line) for line in lines[2:8]}) == 1
     assert lines[-1].startswith("5 apps, 1 books, 2 tokens; 244 licenses, 120 assigned, 124 available")
@@ -240,10 +253,20 @@ def test_text_table_aligns_numbers_and_marks_low_apps(sample):
 
 def test_html_table_shows_every_app_with_its_counts(sample):
     page = parse_report(render_html(sample))
-    assert page.tables["apps"][0] == ["App", "Token", "Type", "Total", "Assigned", "Available", "Deployed", "Used"]
+    assert page.tables["apps"][0] == [
+        "App",
+        "Token",
+        "Type",
+        "Total",
+        "Assigned",
+        "Available",
+        "Deployed",
+        "Installed",
+        "Used",
+    ]
     rows = body_rows(page, "apps")
-    assert rows[0] == ["Free App", "hq", "business", "unlimited", "7", "unlimited", "0", "-"]
-    assert rows[1] == ["Keynotelow", "hq", "business", "80", "76", "4", "0", "95.0%"]
+    assert rows[0] == ["Free App", "hq", "business", "unlimited", "7", "unlimited", "0", "0", "-"]
+    assert rows[1] == ["Keynotelow", "hq", "business", "80", "76", "4", "0", "0", "95.0%"]
     assert rows[4][0] == "adamId 555"
     assert rows[5][0] == "Handbookbook"
     assert page.row_classes["apps"] == ["", "low", "low", "", "", ""]

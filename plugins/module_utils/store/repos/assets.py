@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.audit import audit_rows
-from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.deployments import DEPLOYED_BY_APPLICATION
+from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.deployments import (
+    DEPLOYED_BY_APPLICATION,
+    INSTALLED_BY_APPLICATION,
+)
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.tokens import token_id
 from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import (
     ASSET_FIELDS,
@@ -36,12 +39,13 @@ LICENSED_ASSET_SELECT = (
     "SELECT t.name AS token, t.token_type, a.adam_id, a.pricing_param, a.product_type, a.total_count, "
     "a.assigned_count, a.available_count, a.retired_count, a.device_assignable, a.revocable, a.platforms, "
     "a.unlimited, a.updated_at, m.name, m.bundle_id, m.version, m.icon_url, ap.name AS application, "
-    "COALESCE(dc.deployed, 0) AS deployed "
+    "COALESCE(dc.deployed, 0) AS deployed, COALESCE(ic.installed, 0) AS installed "
     "FROM assets a JOIN tokens t ON t.id = a.token_id "
     "LEFT JOIN metadata m ON m.adam_id = a.adam_id "
     "LEFT JOIN applications ap ON ap.token_id = a.token_id AND ap.adam_id = a.adam_id "
     "AND ap.pricing_param = a.pricing_param "
-    "LEFT JOIN (" + DEPLOYED_BY_APPLICATION + ") dc ON dc.application_id = ap.id"
+    "LEFT JOIN (" + DEPLOYED_BY_APPLICATION + ") dc ON dc.application_id = ap.id "
+    "LEFT JOIN (" + INSTALLED_BY_APPLICATION + ") ic ON ic.application_id = ap.id"
 )
 
 

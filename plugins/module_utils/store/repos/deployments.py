@@ -45,6 +45,14 @@ DEPLOYED_BY_APPLICATION = (
     "WHERE d.action = '" + INSTALL + "' AND dm.state = 'licensed' GROUP BY d.application_id"
 )
 
+# Members our install deployments installed, per application: licensed members whose device confirmed the app.
+INSTALLED_BY_APPLICATION = (
+    "SELECT d.application_id, COUNT(DISTINCT dm.member_id) AS installed "
+    "FROM deployments d JOIN deployment_members dm ON dm.deployment_id = d.id "
+    "WHERE d.action = '" + INSTALL + "' AND dm.state = 'licensed' AND dm.install_state = 'installed' "
+    "GROUP BY d.application_id"
+)
+
 DEPLOYMENT_SELECT = (
     "SELECT d.name, a.name AS application, t.name AS token, a.adam_id, a.pricing_param, d.collection_name, "
     "d.collection_type, d.action, d.purpose, d.license_type, d.options, d.created_at, d.updated_at "

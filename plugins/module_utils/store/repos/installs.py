@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.deployments import deployment_id
-from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import check_choice
+from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import batches, check_choice
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import now_timestamp
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL, INSTALL_STATES, INSTALLED
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL_STATES
 
 MEMBERS_OF_COMMAND = (
     "SELECT d.name AS deployment, d.action, dm.member_id, dm.state, dm.install_state, dm.enrollment_id "
@@ -66,6 +66,21 @@ class InstallsRepo:
                 )
         return {"duplicate": False, "members": changed}
 
+    def known_enrollments(self, collection_type, member_ids):
+        """``{member id: enrollment id}`` recorded for these members by any deployment of a collection of this type
+        (an uninstall deployment finds the enrollment its install deployment used)."""
+        found = {}
+        for batch in batches(list(member_ids)):
+            rows = self.db.fetch_all(
+                "SELECT dm.member_id, dm.enrollment_id FROM deployment_members dm "
+                "JOIN deployments d ON d.id = dm.deployment_id WHERE d.collection_type = ? "
+                "AND dm.enrollment_id IS NOT NULL AND dm.member_id IN (%s) ORDER BY dm.updated_at"
+                % ", ".join("?" * len(batch)),
+                [collection_type, *batch],
+            )
+            found.update({row["member_id"]: row["enrollment_id"] for row in rows})
+        return found
+
     def count_install_states(self, deployment):
         """``{install state: count}`` of ``deployment``'s members (``none``: nothing sent); zeros left out."""
         rows = self.db.fetch_all(
@@ -74,13 +89,3 @@ class InstallsRepo:
             (deployment_id(self.db, deployment),),
         )
         return {row["install_state"] or "none": row["n"] for row in rows}
-
-    def installed_by_application(self):
-        """``{application name: members installed}`` over the install deployments (the report's installed count)."""
-        rows = self.db.fetch_all(
-            "SELECT a.name, COUNT(*) AS n FROM deployment_members dm JOIN deployments d ON d.id = dm.deployment_id "
-            "JOIN applications a ON a.id = d.application_id WHERE d.action = ? AND dm.install_state = ? "
-            "GROUP BY a.name",
-            (INSTALL, INSTALLED),
-        )
-        return {row["name"]: row["n"] for row in rows}
