@@ -11,10 +11,10 @@ class ModuleDocFragment:
 options:
   mdm_type:
     description:
-      - Which MDM server installs and removes the apps whose licenses the collection assigns: C(nanomdm) (NanoMDM's
-        C(/v1) API), C(nanohub) (NanoHUB: NanoMDM at C(/api/v1/nanomdm/), KMFDDM declarations at C(/api/v1/ddm/)),
-        or C(micromdm) (MicroMDM's C(/v1/commands)).
-      - Not set (and E(VPP_MDM_TYPE) not set): no MDM; deployments assign licenses only.
+      - Which MDM server installs and removes the apps whose licenses the collection assigns. C(nanomdm) is
+        NanoMDM's C(/v1) API, C(nanohub) is NanoHUB (NanoMDM at C(/api/v1/nanomdm/), KMFDDM declarations at
+        C(/api/v1/ddm/)), C(micromdm) is MicroMDM's C(/v1/commands).
+      - Without it (and without E(VPP_MDM_TYPE)) there is no MDM, and deployments assign licenses only.
       - Every module accepts the MDM options, so one C(module_defaults) for C(group/mdm.vpp.vpp) configures a play;
         only M(mdm.vpp.vpp_deployment) talks to the MDM server.
       - If not set, the value of the E(VPP_MDM_TYPE) environment variable is used.

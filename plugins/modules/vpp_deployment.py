@@ -92,11 +92,11 @@ options:
           - "User members: client user ids, or dictionaries C({client_user_id, email, managed_apple_id,
             enrollment_id, platform}); the email and managed Apple ID are used to register users Apple does not know
             yet."
-          - C(enrollment_id) is where the MDM sends the member's commands (O(install_via)): the device's UDID, or
+          - "C(enrollment_id) is where the MDM sends the member's commands (O(install_via)): the device's UDID, or
             C(UDID:UserID) for a macOS user channel, as NanoMDM names enrollments. C(platform) (C(ios), C(macos),
             C(tvos), C(visionos), C(watchos); C(iPadOS) and C(Mac OS X) are understood) marks Macs, which get
             C(InstallAsManaged); without it a member is a Mac when its enrollment is a user channel or the app runs
-            on Macs only.
+            on Macs only."
           - Invalid or duplicate serial numbers, ids or emails fail the task before any call.
         type: list
         elements: raw
@@ -181,13 +181,14 @@ options:
         Members without an enrollment id fail (O(allow_partial) accepts them), except with MicroMDM, which looks
         a device collection's serial numbers up.
       - The devices' answers reach the store through the event source C(mdm.vpp.vpp_events) (see
-        C(docs/mdm.md)): V(sent), then V(installed), V(not_now) or V(failed) with the device's ErrorChain.
+        C(docs/mdm.md)). A member goes from V(sent) to V(installed), V(not_now) or V(failed) with the device's
+        ErrorChain.
     type: str
     choices: [license, command, declaration]
   management_flags:
     description:
-      - C(ManagementFlags) of the install command: V(1) removes the app when the MDM profile is removed, V(4)
-        prevents backup of its data, V(5) both, V(0) neither.
+      - C(ManagementFlags) of the install command. V(1) removes the app when the MDM profile is removed, V(4)
+        prevents backup of its data, V(5) does both, V(0) neither.
     type: int
     choices: [0, 1, 4, 5]
     default: 1

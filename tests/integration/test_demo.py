@@ -57,7 +57,17 @@ def test_make_demo_runs_every_step_prints_the_table_and_the_report_and_stops_the
     assert "failed=0" in demo.stdout
 
     # the license table, with the counts after the deployments and the reclaim
-    assert table_row(demo.stdout, "Logic Pro", "acme-hq") == ["!", "acme-hq", "business", "4", "4", "0", "4", "100.0%"]
+    assert table_row(demo.stdout, "Logic Pro", "acme-hq") == [
+        "!",
+        "acme-hq",
+        "business",
+        "4",
+        "4",
+        "0",
+        "4",
+        "0",
+        "100.0%",
+    ]
     assert table_row(demo.stdout, "Field Notes Pro", "acme-hq")[2:6] == ["15", "2", "13", "2"]
     # 2 assigned before + 3 deployed - 1 reclaimed; of the 3 deployed, the reclaimed Mac no longer counts
     assert table_row(demo.stdout, "Pages", "acme-hq")[2:6] == ["120", "4", "116", "2"]
