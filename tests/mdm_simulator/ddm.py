@@ -18,6 +18,7 @@ from .device import TRANSIENT_STATES
 APP_MANAGED = "com.apple.configuration.app.managed"
 SUBSCRIPTIONS = "com.apple.configuration.management.status-subscriptions"
 ACTIVATION = "com.apple.activation.simple"
+GROUPS = {"activation": "activations", "configuration": "configurations", "asset": "assets", "management": "management"}
 
 
 def checkin(enrollment, endpoint, data=None):
@@ -52,7 +53,7 @@ def sync(sim, enrollment):
                 status.update(active=False, valid="invalid", reasons=[{"code": "Error.ConfigurationCannotBeApplied"}])
             elif declaration["Type"] == SUBSCRIPTIONS:
                 wanted_items.update(item.get("Name") for item in declaration["Payload"].get("StatusItems") or ())
-        statuses.setdefault(kind(declaration) + "s", []).append(status)
+        statuses.setdefault(GROUPS.get(kind(declaration), "configurations"), []).append(status)
         if declaration["Type"] == APP_MANAGED and status["active"]:
             apps.append(apply_app(sim, enrollment, declaration))
     active_apps = {item["declaration-identifier"] for item in apps if item.get("state") != "failed"}
@@ -62,8 +63,7 @@ def sync(sim, enrollment):
             device.installed.pop(bundle, None)  # the declaration went away: the app is removed
             device.ddm_removed.append(bundle)
     report = {"StatusItems": {"management": {"declarations": {key: statuses.get(key, []) for key in
-                                                               ("activations", "configurations", "assets",
-                                                                "managements")}}},
+                                                               GROUPS.values()}}},
               "Errors": [], "FullReport": device.reports_sent == 0}  # fmt: skip
     if "app.managed.list" in wanted_items:  # only if subscribed (status-subscriptions, §1.7)
         removed = [{"identifier": bundle, "_removed": True} for bundle in device.ddm_removed]
@@ -95,8 +95,8 @@ def apply_app(sim, enrollment, declaration):
     if adam_id:
         assignment = ((behaviour.get("License") or {}).get("Assignment") or "Device").lower()
         if not sim.licensed(adam_id, device, enrollment, kind=assignment):
-            return dict(item, state="failed", reasons=[{"code": "Error.LicenseNotFound",
-                                                        "description": "A license for the app was not available."}])  # fmt: skip
+            reason = {"code": "Error.LicenseNotFound", "description": "A license for the app was not available."}
+            return dict(item, state="failed", reasons=[reason])
     if behaviour.get("Install", "Optional") != "Required":
         return dict(item, state="optional")  # offered to the user, not installed
     name, version = sim.app_info(adam_id, bundle)
