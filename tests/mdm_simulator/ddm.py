@@ -65,10 +65,13 @@ def sync(sim, enrollment):
     report = {"StatusItems": {"management": {"declarations": {key: statuses.get(key, []) for key in
                                                                GROUPS.values()}}},
               "Errors": [], "FullReport": device.reports_sent == 0}  # fmt: skip
-    if "app.managed.list" in wanted_items:  # only if subscribed (status-subscriptions, §1.7)
+    # only if subscribed (status-subscriptions, §1.7); [assume] a device whose subscription went away with its
+    # apps announces the removals in one last app.managed.list
+    if "app.managed.list" in wanted_items or (device.ddm_subscribed and device.ddm_removed):
         removed = [{"identifier": bundle, "_removed": True} for bundle in device.ddm_removed]
         report["StatusItems"]["app"] = {"managed": {"list": apps + removed}}  # [inferred nesting] §1.7
         device.ddm_removed = []
+    device.ddm_subscribed = "app.managed.list" in wanted_items
     device.reports_sent += 1
     raw = json.dumps(report).encode("utf-8")
     store_report(sim, enrollment, raw, statuses)

@@ -152,6 +152,7 @@ class Device:
         self.ddm_removed = []  # bundle ids whose DDM app went away since the last status report
         self.ddm_tokens = {}  # declaration id -> server token the device last fetched
         self.reports_sent = 0
+        self.ddm_subscribed = False
         self.session_lock = threading.Lock()
         self.sessions = 0
 

@@ -101,8 +101,8 @@ def test_remove_application_not_managed(nano, receiver):
 
 def test_managed_application_list_transients(mdm_factory, receiver):
     """§5.15 / §1.6: a dict keyed by bundle id; Failed is reported once, then the key vanishes."""
-    scenario = {"apps": {str(PAGES): "com.apple.iwork.pages", "361309726": "com.example.notes"},
-                "devices": [{"udid": IPHONE, "serial": "S1", "install_results": {"com.example.notes": "Failed"}}]}  # fmt: skip
+    device = {"udid": IPHONE, "serial": "S1", "install_results": {"com.example.notes": "Failed"}}
+    scenario = {"apps": {str(PAGES): "com.apple.iwork.pages", "361309726": "com.example.notes"}, "devices": [device]}
     client = Client(mdm_factory(scenario, webhook_url=receiver.url))
     run(client, receiver, IPHONE, "InstallApplication", "t-1", **vpp_install(PAGES))
     run(client, receiver, IPHONE, "InstallApplication", "t-2", **vpp_install(361309726))
