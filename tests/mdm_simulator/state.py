@@ -233,7 +233,8 @@ class State:
         with self.lock:
             device = self._device(enrollment_id)
             for enrollment in enrollment_ids(device, self.flavor):
-                self.queue(enrollment.id).clear()
+                if self.flavor != "micromdm":  # NanoMDM service.go#L115-139; MicroMDM's behaviour is not in §3
+                    self.queue(enrollment.id).clear()
                 self.enrollments[enrollment.id] = enrollment
             device.enrolled, device.token_update, device.deferred = True, False, {}
             body = {"MessageType": "Authenticate", "UDID": device.udid, "SerialNumber": device.serial,
