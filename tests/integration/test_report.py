@@ -113,7 +113,8 @@ def apple_counts(simulator):
 def test_csv_has_one_row_per_app_with_apples_counts(report):
     rows = list(csv.DictReader(io.StringIO(report.read("csv"))))
     assert list(rows[0]) == ["name", "adam_id", "pricing_param", "product_type", "token", "token_type", "total",
-                             "assigned", "available", "deployed", "percent_used", "unlimited", "low"]  # fmt: skip
+                             "assigned", "available", "deployed", "installed", "percent_used", "unlimited",
+                             "low"]  # fmt: skip
     assert {row["adam_id"]: (int(row["total"]), int(row["assigned"]), int(row["available"])) for row in rows} == (
         apple_counts(report.simulator)
     )
@@ -141,8 +142,8 @@ def test_json_holds_the_alerts_of_the_low_apps_and_the_expiring_token(report):
 def test_html_rows_bars_and_alerts_match_the_data(report):
     page = parse_report(report.read("html"))
     rows = {row[0]: row for row in body_rows(page, "apps")}
-    assert rows["Logic Prolow"][3:] == ["3", "3", "0", "0", "100.0%"]
-    assert rows[NASTY][3:] == ["8", "2", "6", "0", "25.0%"]  # escaped in the file, intact on the page
+    assert rows["Logic Prolow"][3:] == ["3", "3", "0", "0", "0", "100.0%"]
+    assert rows[NASTY][3:] == ["8", "2", "6", "0", "0", "25.0%"]  # escaped in the file, intact on the page
     assert rows["Free Notes"][3:6] == ["unlimited", "5", "unlimited"]
     counts = apple_counts(report.simulator)
     assert len(page.bars) == len(counts)
