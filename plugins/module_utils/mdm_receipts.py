@@ -117,6 +117,19 @@ def unmatched_event(answer, command_uuid, status):
     }
 
 
+def remembering_decide(decide, errors, waiting):
+    """``decide`` that also notes each member it was asked about (``waiting``) and the error it decided."""
+
+    def remembering(member):
+        waiting.append(member)
+        decision = decide(member)
+        if decision is not None:
+            errors[member["member_id"], member["deployment"]] = decision[1]
+        return decision
+
+    return remembering
+
+
 def record_answer(store, answer):
     """Record a parsed webhook answer in the store; return the events it makes (none for a duplicate)."""
     events = []
@@ -124,14 +137,7 @@ def record_answer(store, answer):
     for command_uuid, status, decide in receipts(answer):
         errors = {}
         waiting = []
-
-        def remembering(member, decide=decide, errors=errors, waiting=waiting):
-            waiting.append(member)
-            decision = decide(member)
-            if decision is not None:
-                errors[member["member_id"], member["deployment"]] = decision[1]
-            return decision
-
+        remembering = remembering_decide(decide, errors, waiting)
         outcome = store.record_mdm_answer(command_uuid, enrollment_id, status, remembering)
         if outcome["duplicate"]:
             continue
