@@ -20,6 +20,7 @@ from .responses import NOT_FOUND, json_answer, text_answer
 AUTH = {"nanomdm": ("nanomdm", "nanomdm"), "nanohub": ("nanohub", "NanoHUB API"), "kmfddm": ("kmfddm", "kmfddm"),
         "micromdm": ("micromdm", "micromdm")}  # fmt: skip
 VERSION = "v0.0.0-mdm-simulator"
+DISCARD_LIMIT = 256 * 1024  # net/http discards at most this much of an unread request body
 COLLAPSE = [
     (re.compile(r"^(/(?:api/v1/nanomdm|v1)/(?:enqueue|push))/.*$"), r"\1"),
     (re.compile(r"^(/v1/commands|/v1/push|/push)/.+$"), r"\1/{id}"),
@@ -118,6 +119,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path, query = parts.path, urllib.parse.parse_qs(parts.query, keep_blank_values=True)
         length = int(self.headers.get("Content-Length") or 0)
         if length > sim.settings["max_body"]:
+            # Go reads a too-large body up to its limit (plus net/http's 256 KB discard) before the 413 goes out;
+            # answering unread would reset the client's still-sending socket instead.
+            self.rfile.read(min(length, sim.settings["max_body"] + DISCARD_LIMIT))
             self.close_connection = True
             self._send(text_answer(413, "http: request body too large"))
             return
