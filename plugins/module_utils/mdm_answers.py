@@ -46,7 +46,7 @@ NOT_NOW_STATUS = "NotNow"
 STATUSES = (IDLE, ACKNOWLEDGED, ERROR, COMMAND_FORMAT_ERROR, NOT_NOW_STATUS)
 # The user id a macOS user channel reports on every answer: not part of the enrollment of a Shared iPad user.
 SHARED_IPAD_USER_ID = "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"
-NOT_MANAGED = "is not managed"  # "The app “<id>” is not managed." (§1.4, §5.14)
+NOT_MANAGED = "is not managed"  # "The app \u201c<id>\u201d is not managed." (§1.4, §5.14)
 
 INSTALL_SENT = (SENDING, SENT, NOT_NOW, INSTALLED, INSTALL_FAILED)
 REMOVAL_SENT_STATES = (REMOVAL_SENDING, REMOVAL_SENT, REMOVED, REMOVAL_FAILED)

@@ -62,9 +62,12 @@ def sync(sim, enrollment):
             device.ddm_apps.pop(declaration_id)
             device.installed.pop(bundle, None)  # the declaration went away: the app is removed
             device.ddm_removed.append(bundle)
-    report = {"StatusItems": {"management": {"declarations": {key: statuses.get(key, []) for key in
-                                                               GROUPS.values()}}},
-              "Errors": [], "FullReport": device.reports_sent == 0}  # fmt: skip
+    declarations = {key: statuses.get(key, []) for key in GROUPS.values()}
+    report = {
+        "StatusItems": {"management": {"declarations": declarations}},
+        "Errors": [],
+        "FullReport": device.reports_sent == 0,
+    }
     # only if subscribed (status-subscriptions, §1.7); [assume] a device whose subscription went away with its
     # apps announces the removals in one last app.managed.list
     if "app.managed.list" in wanted_items or (device.ddm_subscribed and device.ddm_removed):

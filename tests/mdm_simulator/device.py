@@ -100,7 +100,9 @@ def install_application(sim, enrollment, command):
         )
     present = device.installed.get(bundle)
     if present and present["source"] == "ddm":
-        return error(12082, "MCMDMErrorDomain", "The app “%s” is managed by Declarative Device Management." % bundle)
+        return error(
+            12082, "MCMDMErrorDomain", "The app \u201c%s\u201d is managed by Declarative Device Management." % bundle
+        )
     change_management = command.get("ChangeManagementState") == "Managed"
     if present and not present["managed"] and not change_management:
         text = "The app with iTunes Store ID %s is already installed." % (adam_id or bundle)
@@ -143,9 +145,11 @@ def remove_application(sim, enrollment, command):
         return format_error()
     present = device.installed.get(bundle)
     if present and present["source"] == "ddm":
-        return error(12082, "MCMDMErrorDomain", "The app “%s” is managed by Declarative Device Management." % bundle)
+        return error(
+            12082, "MCMDMErrorDomain", "The app \u201c%s\u201d is managed by Declarative Device Management." % bundle
+        )
     if not present or not present["managed"] or present["state"] in TRANSIENT_STATES:
-        return error(NOT_MANAGED_CODE, NOT_MANAGED_DOMAIN, "The app “%s” is not managed." % bundle)  # §5.14
+        return error(NOT_MANAGED_CODE, NOT_MANAGED_DOMAIN, "The app \u201c%s\u201d is not managed." % bundle)  # §5.14
     del device.installed[bundle]
     return {"Status": "Acknowledged"}
 

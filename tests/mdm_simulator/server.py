@@ -50,7 +50,7 @@ def unauthorized(flavor):
 
 
 def authorized(sim, header):
-    user, _ = AUTH[sim.flavor]
+    user = AUTH[sim.flavor][0]
     if not header or not header.startswith("Basic "):
         return False
     try:

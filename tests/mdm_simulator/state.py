@@ -185,7 +185,7 @@ class State:
         if missing:
             raise ValueError("not enrolled: %s" % ", ".join(missing))
         results = []
-        for _ in range(int(rounds)):
+        for _round in range(int(rounds)):
             for enrollment_id in ids:
                 results.extend(self._session(self.enrollments[enrollment_id]))
         return results
@@ -200,7 +200,7 @@ class State:
                 report = {**enrollment.identity(), "Status": IDLE}
                 queued = self.queue(enrollment.id).next(IDLE)  # Idle: nothing stored (§5.10)
             self.webhooks.send(acknowledge_event(self.flavor, enrollment, IDLE, None, plistlib.dumps(report)))
-            for _ in range(self.settings["max_commands"]):
+            for _command in range(self.settings["max_commands"]):
                 if queued is None:
                     break
                 extra = []

@@ -86,12 +86,13 @@ def test_callable_oracle_and_app_already_installed(mdm_factory, receiver):
 
 
 def test_remove_application_not_managed(nano, receiver):
-    """§5.14: MDMErrorDomain "The app “<id>” is not managed." for unmanaged and absent apps; a managed app goes."""
+    """§5.14: MDMErrorDomain "The app \u201c<id>\u201d is not managed." for unmanaged and absent apps;
+    a managed app goes."""
     for uuid, bundle in (("rm-1", "com.example.free"), ("rm-2", "com.example.absent")):
         report = run(nano, receiver, IPHONE, "RemoveApplication", uuid, Identifier=bundle)
         assert report["Status"] == "Error"
         assert report["ErrorChain"][0]["ErrorDomain"] == "MDMErrorDomain"
-        assert report["ErrorChain"][0]["USEnglishDescription"] == "The app “%s” is not managed." % bundle
+        assert report["ErrorChain"][0]["USEnglishDescription"] == "The app \u201c%s\u201d is not managed." % bundle
     run(nano, receiver, IPHONE, "InstallApplication", "rm-3", **vpp_install(PAGES))
     assert run(nano, receiver, IPHONE, "RemoveApplication", "rm-4", Identifier="com.apple.iwork.pages")["Status"] == (
         "Acknowledged"

@@ -14,9 +14,12 @@ import requests
 
 from tests.mdm_simulator.testing import IPAD, IPHONE, Client
 
-APP = {"Identifier": "com.example.app.pages", "Type": "com.apple.configuration.app.managed",
-       "Payload": {"AppStoreID": "1000000001", "InstallBehavior": {"Install": "Required",
-                                                                  "License": {"Assignment": "Device"}}}}  # fmt: skip
+INSTALL_REQUIRED = {"Install": "Required", "License": {"Assignment": "Device"}}
+APP = {
+    "Identifier": "com.example.app.pages",
+    "Type": "com.apple.configuration.app.managed",
+    "Payload": {"AppStoreID": "1000000001", "InstallBehavior": INSTALL_REQUIRED},
+}
 SUBSCRIBE = {"Identifier": "com.example.status.apps", "Type": "com.apple.configuration.management.status-subscriptions",
              "Payload": {"StatusItems": [{"Name": "app.managed.list"}]}}  # fmt: skip
 ACTIVATE = {"Identifier": "com.example.act.apps", "Type": "com.apple.activation.simple",
