@@ -40,7 +40,8 @@ from ansible_collections.mdm.vpp.plugins.module_utils.application_decisions impo
     pick_by_name,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.mdm.vpp.plugins.module_utils.sync import DEFAULT_PARALLEL, SyncOptions, sync_tokens
+from ansible_collections.mdm.vpp.plugins.module_utils.parallel import default_parallel
+from ansible_collections.mdm.vpp.plugins.module_utils.sync import SyncOptions, sync_tokens
 from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import changed_fields
 
 # Names other files and the tests import from here (their home is app_facts and application_decisions).
@@ -123,7 +124,9 @@ def refresh_tokens(module, names):
     if names is None:
         names = [row["name"] for row in store.list_tokens()]
     options = SyncOptions(mode=REFRESH_MODE, check_mode=module.check_mode)
-    outcome = sync_tokens(store, names, module.client_for, options, parallel=DEFAULT_PARALLEL)
+    parallel = default_parallel(len(names))
+    module.share_connections(parallel)
+    outcome = sync_tokens(store, names, module.client_for, options, parallel=parallel)
     summary = []
     for result in outcome["tokens"]:
         for warning in result["warnings"]:

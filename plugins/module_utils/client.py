@@ -124,6 +124,7 @@ class VPPClient(Writers):
         retries=5,
         ca_path=None,
         session=None,
+        pool=None,
         backoff_base=1.0,
         backoff_cap=30.0,
         max_retry_after=300.0,
@@ -151,6 +152,7 @@ class VPPClient(Writers):
             max_retry_after=max_retry_after,
             session=session,
             pool_maxsize=MAX_PAGES_IN_FLIGHT + 1,  # room for parallel page fetches on one keep-alive pool
+            pool=pool,  # or the keep-alive pool the tokens of one sync share (transport.new_connection_pool)
         )
         self._session = self.transport.session
         self._session.headers["Authorization"] = "Bearer " + token  # the one place the token is kept

@@ -33,6 +33,8 @@ from ansible_collections.mdm.vpp.plugins.module_utils.client import (
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, VPPError
 from ansible_collections.mdm.vpp.plugins.module_utils.mdm import MDM_TYPES, open_mdm
+from ansible_collections.mdm.vpp.plugins.module_utils.paging import MAX_PAGES_IN_FLIGHT
+from ansible_collections.mdm.vpp.plugins.module_utils.transport import close_connection_pool, new_connection_pool
 
 VPP_COMMON_ARGSPEC = {
     "store": {"type": "str", "fallback": (env_fallback, ["VPP_STORE"])},
@@ -206,6 +208,7 @@ class VPPModule:
         self._store = None
         self._mdm = None
         self._clients = []
+        self._pool = None  # the keep-alive connections the clients share (share_connections)
         self._secrets = set()  # decrypted content tokens: censored from every result, failure and warning
         # the sync engine builds clients from worker threads: guard the client list and the censored values
         self._clients_lock = threading.Lock()
@@ -288,12 +291,22 @@ class VPPModule:
             "retries": self.params["retries"],
             "ca_path": self.params["ca_path"],
             "poll_interval": self.params["event_poll_interval"],
+            "pool": self._pool,
         }
         options.update(overrides)
         client = VPPClient(self.params["api_url"], token_secret, **options)
         with self._clients_lock:
             self._clients.append(client)
         return client
+
+    def share_connections(self, parallel):
+        """Have the clients built from now on share one keep-alive pool, sized for ``parallel`` tokens at once.
+
+        Each token has up to ``MAX_PAGES_IN_FLIGHT`` pages and one other request in flight; a token done hands its
+        connections to the next one, so 3,000 tokens open about as many connections as ``parallel`` of them do.
+        """
+        if self._pool is None:
+            self._pool = new_connection_pool(max(parallel, 1) * (MAX_PAGES_IN_FLIGHT + 1))
 
     @property
     def mdm(self):
@@ -344,6 +357,9 @@ class VPPModule:
         for client in self._clients:
             client.close()
         self._clients = []
+        if self._pool is not None:
+            close_connection_pool(self._pool)
+            self._pool = None
         if self._mdm is not None:
             self._mdm.close()
             self._mdm = None

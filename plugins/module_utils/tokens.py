@@ -14,7 +14,12 @@ from __future__ import annotations
 import contextlib
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError, ConfigurationError, VPPError
-from ansible_collections.mdm.vpp.plugins.module_utils.parallel import DEFAULT_PARALLEL, check_parallel, for_each_token
+from ansible_collections.mdm.vpp.plugins.module_utils.parallel import (
+    DEFAULT_PARALLEL,
+    check_parallel,
+    for_each_token,
+    resolve_parallel,
+)
 from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import parse_timestamp, to_timestamp, utc_now
 from ansible_collections.mdm.vpp.plugins.module_utils.token_dependents import (
@@ -127,8 +132,10 @@ def list_tokens(module, now=None):
     rows = module.store.list_tokens(params["names"])
     tokens = [token_facts(row, now, warning_days) for row in rows]
     if params["check"]:
+        parallel = resolve_parallel(params["parallel"], len(rows))
+        module.share_connections(parallel)
         checked = for_each_token(
-            lambda pair: _live_check(module, pair[0], pair[1], now), zip(rows, tokens, strict=True), params["parallel"]
+            lambda pair: _live_check(module, pair[0], pair[1], now), zip(rows, tokens, strict=True), parallel
         )
         for facts, live in zip(tokens, checked, strict=True):
             facts.update(live)

@@ -147,10 +147,23 @@ class Classifier:
 # --- the transport -----------------------------------------------------------------------------------------------
 
 
-def new_session(pool_maxsize, accept):
-    """A keep-alive session with room for ``pool_maxsize`` parallel requests to one host."""
+def new_connection_pool(pool_maxsize):
+    """Keep-alive connections that many sessions share (``new_session(..., pool=)``): room for ``pool_maxsize``
+    requests in flight to each of two hosts (Apple's API and its metadata lookup). The tokens of one sync share
+    one, so 3,000 tokens reuse the connections of the few dozen running at once instead of each opening its own;
+    its owner closes it (``close_connection_pool``), not the sessions."""
+    return HTTPAdapter(pool_connections=2, pool_maxsize=pool_maxsize)
+
+
+def close_connection_pool(pool):
+    """Close the connections of a pool from ``new_connection_pool``."""
+    pool.close()
+
+
+def new_session(pool_maxsize, accept, pool=None):
+    """A keep-alive session with room for ``pool_maxsize`` parallel requests to one host, or on a shared ``pool``."""
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_maxsize)
+    adapter = pool if pool is not None else HTTPAdapter(pool_connections=2, pool_maxsize=pool_maxsize)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["Accept"] = accept
@@ -174,6 +187,7 @@ class Transport:
         max_retry_after=300.0,
         session=None,
         pool_maxsize=10,
+        pool=None,
         accept="application/json",
     ):
         self.classifier = classifier
@@ -183,7 +197,8 @@ class Transport:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.max_retry_after = max_retry_after
-        self.session = session if session is not None else new_session(pool_maxsize, accept)
+        self.session = session if session is not None else new_session(pool_maxsize, accept, pool)
+        self._shared_pool = session is None and pool is not None  # then the pool's owner closes the connections
         # passed with every request too: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's
         # verify setting, which would silently turn validate_certs: false and ca_path into the system bundle
         self.verify = ca_path or validate_certs
@@ -194,7 +209,8 @@ class Transport:
         self.requests_by_label = {}
 
     def close(self):
-        self.session.close()
+        if not self._shared_pool:  # a session holds nothing but its adapters' connections
+            self.session.close()
 
     def send(self, method, url, label, *, params=None, json=None, headers=None, check=None, pace=None):
         """One request, retried as needed; returns the decoded answer.

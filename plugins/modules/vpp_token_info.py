@@ -40,8 +40,8 @@ options:
     description:
       - With O(check=true), how many tokens are checked at Apple at once (3,000 tokens one after the other
         would take 3,000 round trips).
+      - Unset (the default), one token per thread up to 64 at once.
     type: int
-    default: 4
 extends_documentation_fragment:
   - mdm.vpp.vpp
   - mdm.vpp.mdm
