@@ -39,6 +39,7 @@ import random
 import threading
 import time
 import traceback
+from urllib.parse import urlsplit
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, VPPError
 from ansible_collections.mdm.vpp.plugins.module_utils.version import USER_AGENT
@@ -163,11 +164,35 @@ def close_connection_pool(pool):
 def new_session(pool_maxsize, accept, pool=None):
     """A keep-alive session with room for ``pool_maxsize`` parallel requests to one host, or on a shared ``pool``."""
     session = requests.Session()
+    # the environment's proxies are read once per host by the Transport (proxies_for), not at every request: that
+    # scan of os.environ and the ~/.netrc look-ups were a quarter of a small sync's CPU; and no ~/.netrc entry can
+    # replace a request's own Authorization header
+    session.trust_env = False
     adapter = pool if pool is not None else HTTPAdapter(pool_connections=2, pool_maxsize=pool_maxsize)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["Accept"] = accept
     return session
+
+
+_PROXIES = {}
+_PROXIES_LOCK = threading.Lock()
+
+
+def proxies_for(url):
+    """The proxies the environment gives ``url`` (``HTTPS_PROXY``, ``NO_PROXY``...: what ``requests`` reads at every
+    request), read once per scheme and host in this process."""
+    origin = urlsplit(url)[:2]
+    with _PROXIES_LOCK:
+        if origin not in _PROXIES:
+            _PROXIES[origin] = requests.utils.get_environ_proxies(url)
+        return _PROXIES[origin]
+
+
+def forget_proxies():
+    """Read the environment's proxies again on the next request (after the environment changed)."""
+    with _PROXIES_LOCK:
+        _PROXIES.clear()
 
 
 class Transport:
@@ -249,6 +274,7 @@ class Transport:
                 headers=dict(headers or {}),
                 timeout=self.timeout,
                 verify=self.verify,
+                proxies=proxies_for(url),
                 stream=True,
             )
             self._read(response, label, deadline)
