@@ -13,6 +13,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import FAILED_E
 
 FIRST_POLL = 1.0  # Apple: read a new event's status soon after submitting it...
 POLL_INTERVAL = 30.0  # ...then at least 30 s between polls while it is PENDING
+EVENTS_IN_FLIGHT = 5  # status reads at once (each under the token's rate limit)
 
 
 def _failure_covers(failure, member):

@@ -16,6 +16,9 @@ proves nothing was queued, so the recorded intent can go.
 
 from __future__ import annotations
 
+import collections
+from concurrent.futures import Future, ThreadPoolExecutor
+
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import EVENT_TYPE_ASSOCIATE, EVENT_TYPE_DISASSOCIATE
 
@@ -102,41 +105,65 @@ def splits(event_type, batch, error):
     return None, [dict(batch, client_user_ids=users[:middle]), dict(batch, client_user_ids=users[middle:])]
 
 
-def submit_batches(send, event_type, batches, hooks=None):
-    """Send every batch with ``send(batch) -> eventId``; returns the accepted records in order.
+def submit_batches(send, event_type, batches, hooks=None, in_flight=1):
+    """Send every batch with ``send(batch) -> eventId``, up to ``in_flight`` at once (in threads); returns the
+    accepted records, in the order their answers were handled (the batches' order, split batches where they were).
 
-    Member refusals (see the module docstring) split their batch when ``hooks.handles_refusals``; any other error
-    stops here, after telling ``hooks.abandoned`` when nothing was queued, with the accepted event ids in its details.
+    ``hooks`` are called from this thread only, an intent (``before``) always before its batch is sent, and every
+    answer is handled in the batches' order. Member refusals (see the module docstring) split their batch when
+    ``hooks.handles_refusals``; any other error stops the sending: the batches already in flight are still handled
+    (Apple may have queued them), then the error is raised, after telling ``hooks.abandoned`` when nothing was
+    queued, with the accepted event ids in its details.
     """
     hooks = hooks or OnSubmit()
-    submitted = []
-    queue = list(batches)
-    while queue:
-        batch = queue.pop(0)
-        hooks.before(batch)
-        try:
-            event_id = send(batch)
-        except AppleError as err:
-            if nothing_queued(err):
-                hooks.abandoned(batch)
-            split = splits(event_type, batch, err) if hooks.handles_refusals else None
-            if split is not None:
+    submitted, queue, sending, failure = [], collections.deque(batches), collections.deque(), None
+    pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="vpp-writes") if in_flight > 1 else None
+    try:
+        while sending or (queue and failure is None):
+            while queue and failure is None and len(sending) < max(in_flight, 1):
+                batch = queue.popleft()
+                hooks.before(batch)
+                sending.append((batch, pool.submit(send, batch) if pool else _answered(send, batch)))
+            batch, answer = sending.popleft()
+            try:
+                event_id = answer.result()
+            except AppleError as err:
+                if nothing_queued(err):
+                    hooks.abandoned(batch)
+                split = splits(event_type, batch, err) if hooks.handles_refusals else None
+                if split is None:
+                    failure = failure or err
+                    continue
                 refused, retry = split
                 if refused is not None:
                     hooks.refused(refused, err)
-                queue[:0] = retry
+                queue.extendleft(reversed(retry))
                 continue
-            # earlier batches are queued at Apple: say which, so the caller can still wait for them
-            err.details.setdefault("submitted_event_ids", [item["event_id"] for item in submitted])
-            raise
-        record = {
-            "event_id": event_id,
-            "type": event_type,
-            "assets": batch.get("assets", []),
-            "client_user_ids": batch.get("client_user_ids", []),
-            "serial_numbers": batch.get("serial_numbers", []),
-            "users": batch.get("users", []),
-        }
-        hooks.accepted(record)
-        submitted.append(record)
+            record = {
+                "event_id": event_id,
+                "type": event_type,
+                "assets": batch.get("assets", []),
+                "client_user_ids": batch.get("client_user_ids", []),
+                "serial_numbers": batch.get("serial_numbers", []),
+                "users": batch.get("users", []),
+            }
+            hooks.accepted(record)
+            submitted.append(record)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+    if failure is not None:
+        # earlier batches are queued at Apple: say which, so the caller can still wait for them
+        failure.details.setdefault("submitted_event_ids", [item["event_id"] for item in submitted])
+        raise failure
     return submitted
+
+
+def _answered(send, batch):
+    """``send(batch)`` called now, its answer (or error) in a finished ``Future``."""
+    answer = Future()
+    try:
+        answer.set_result(send(batch))
+    except AppleError as err:
+        answer.set_exception(err)
+    return answer

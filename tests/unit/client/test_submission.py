@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError, ServiceUnavailableError, error_for
@@ -109,3 +111,53 @@ def test_serial_batches_are_never_split_a_9609_there_is_an_error():
     with pytest.raises(AppleError):
         submit_batches(refuse, "ASSOCIATE", [devices], hooks)
     assert hooks.of("refused") == []
+
+
+class SlowApple(Apple):
+    """``Apple`` answering only once ``in_flight`` requests are waiting together: sent one after the other, every
+    request would wait out the barrier and fail."""
+
+    def __init__(self, unknown, in_flight, **kwargs):
+        super().__init__(unknown, **kwargs)
+        self.together = threading.Barrier(in_flight, timeout=10)
+        self.lock = threading.Lock()
+
+    def __call__(self, sent):
+        self.together.wait()
+        with self.lock:
+            return super().__call__(sent)
+
+
+def test_batches_in_flight_together_are_each_recorded_before_sending_and_after_the_answer_in_order():
+    apple, hooks = SlowApple((), in_flight=3), Recorder()
+    batches = [users_batch("u-%d" % index) for index in range(6)]
+    records = submit_batches(apple, "ASSOCIATE", batches, hooks, in_flight=3)
+    assert [record["client_user_ids"] for record in records] == [batch["client_user_ids"] for batch in batches]
+    assert sorted(apple.requests) == [[batch["client_user_ids"][0]] for batch in batches]
+    # every intent before its send, every answer handled in the batches' order, from the calling thread
+    assert hooks.of("accepted") == [(("u-%d" % index,),) for index in range(6)]
+    befores = [index for index, call in enumerate(hooks.calls) if call[0] == "before"]
+    accepts = [index for index, call in enumerate(hooks.calls) if call[0] == "accepted"]
+    assert all(before < accept for before, accept in zip(befores, accepts, strict=True))
+
+
+def test_an_error_in_flight_stops_the_sending_but_the_batches_already_sent_are_recorded():
+    apple = SlowApple({"u-1"}, in_flight=1)  # answers at once, one request at a time
+    hooks = Recorder()
+    hooks.handles_refusals = False  # a refusal is then an error like any other
+    with pytest.raises(AppleError) as raised:
+        submit_batches(apple, "ASSOCIATE", [users_batch("u-%d" % index) for index in range(6)], hooks, in_flight=3)
+    # u-0..u-2 went out together, u-3 when u-0's answer was handled; u-1's error stopped the rest
+    assert sorted(apple.requests) == [["u-0"], ["u-1"], ["u-2"], ["u-3"]]
+    assert hooks.of("accepted") == [(("u-0",),), (("u-2",),), (("u-3",),)] and hooks.of("abandoned") == [(("u-1",),)]
+    accepted = [call for call in hooks.calls if call[0] == "accepted"]
+    assert raised.value.error_number == 9609 and len(raised.value.details["submitted_event_ids"]) == len(accepted)
+
+
+def test_refused_users_of_batches_in_flight_together_are_split_out_and_the_rest_licensed():
+    apple, hooks = SlowApple({"u-3"}, in_flight=2, name_them=True), Recorder()
+    apple.together = threading.Barrier(1)  # the split batch may go out alone
+    records = submit_batches(apple, "ASSOCIATE", [users_batch("u-1", "u-2"), users_batch("u-3", "u-4")], hooks,
+                             in_flight=2)  # fmt: skip
+    assert hooks.of("refused") == [(("u-3",), 9609)]
+    assert sorted(user for record in records for user in record["client_user_ids"]) == ["u-1", "u-2", "u-4"]
