@@ -23,7 +23,9 @@ the same HTTP requests with a bare ``requests.Session`` and writing rows with ``
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
+import itertools
 import json
 import math
 import os
@@ -31,6 +33,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from benchlib import (
@@ -59,6 +62,8 @@ LOCATION = "loc-00000"
 STORE_KEY = "benchmark store key"
 RSS_TARGET_MB = 300
 B1_TARGET, B2_TARGET, B4_TARGET_S = 1.3, 1.1, 60.0
+B1_PARALLEL_TARGET = 1.2  # B1 against the parallel floor (a bare loop with PAGES_IN_FLIGHT pages in flight)
+PAGES_IN_FLIGHT = 5  # what the engine reads at once (paging.MAX_PAGES_IN_FLIGHT, Apple's advice)
 SCENARIOS = ("B1", "B2", "B3", "B4", "B5")
 
 
@@ -177,7 +182,65 @@ def child_floor(args):
             conn.execute("COMMIT")
             count += 1
             index = page.get("nextPageIndex")
+    count += floor_metadata(session, config, token, conn, adam_ids)
+    conn.close()
+    return {"seconds": round(time.monotonic() - started, 2), "requests": count + 1,
+            "peak_rss_mb": round(peak_rss_mb(), 1)}  # fmt: skip
+
+
+def child_floor_parallel(args):
+    """The parallel floor of B1: the same requests and inserts as ``child_floor``, but each listing read with up to
+    ``PAGES_IN_FLIGHT`` pages in flight (what the engine does; page 0 first, it gives ``totalPages``), rows inserted in
+    page order by the loop's own thread."""
+    started = time.monotonic()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=PAGES_IN_FLIGHT + 1)
+    session = requests.Session()
+    session.mount("http://", adapter)
+    url = args["url"]
+    config = session.get(url + "/service/config", timeout=120).json()
+    token = read_token(args["tokens_dir"], LOCATION)
+    session.headers["Authorization"] = "Bearer " + token
+    session.get(url + "/client/config", timeout=120).raise_for_status()
+    conn = sqlite3.connect(args["store"], isolation_level=None)
+    for statement in FLOOR_TABLES:
+        conn.execute(statement)
+    count, adam_ids = 1, []
+
+    def page_of(kind, index):
+        return session.get(url + "/" + kind, params={"pageIndex": index}, timeout=120).json()
+
+    def pages(pool, kind):
+        first = page_of(kind, 0)
+        yield first
+        indexes, in_flight = iter(range(1, first.get("totalPages") or 1)), collections.deque()
+        for index in itertools.islice(indexes, PAGES_IN_FLIGHT):
+            in_flight.append(pool.submit(page_of, kind, index))
+        while in_flight:
+            page = in_flight.popleft().result()
+            for index in itertools.islice(indexes, 1):
+                in_flight.append(pool.submit(page_of, kind, index))
+            yield page
+
+    with ThreadPoolExecutor(max_workers=PAGES_IN_FLIGHT) as pool:
+        for kind in ("assets", "assignments", "users"):
+            for page in pages(pool, kind):
+                rows = floor_rows(kind, page)
+                if kind == "assets":
+                    adam_ids += [row[0] for row in rows]
+                conn.execute("BEGIN")
+                conn.executemany(floor_insert(kind), rows)
+                conn.execute("COMMIT")
+                count += 1
+    count += floor_metadata(session, config, token, conn, adam_ids)
+    conn.close()
+    return {"seconds": round(time.monotonic() - started, 2), "requests": count + 1,
+            "peak_rss_mb": round(peak_rss_mb(), 1)}  # fmt: skip
+
+
+def floor_metadata(session, config, token, conn, adam_ids):
+    """The metadata lookups of the floors, 100 ids a request, rows inserted; returns the requests made."""
     lookup = config["urls"]["contentMetadataLookup"]
+    count = 0
     for start in range(0, len(adam_ids), 100):
         ids = ",".join(adam_ids[start : start + 100])
         found = session.get(lookup, params={"version": 2, "id": ids, "p": "mdm-lockup", "caller": "MDM",
@@ -188,9 +251,7 @@ def child_floor(args):
         conn.executemany("INSERT INTO metadata VALUES (?, ?, ?)", rows)
         conn.execute("COMMIT")
         count += 1
-    conn.close()
-    return {"seconds": round(time.monotonic() - started, 2), "requests": count + 1,
-            "peak_rss_mb": round(peak_rss_mb(), 1)}  # fmt: skip
+    return count
 
 
 def floor_insert(kind):
@@ -200,7 +261,7 @@ def floor_insert(kind):
 
 def child_main(arguments, profile):
     kind = arguments.pop("kind")
-    work = {"sync": child_sync, "floor": child_floor}[kind]
+    work = {"sync": child_sync, "floor": child_floor, "floor_parallel": child_floor_parallel}[kind]
     if profile:
         profiler = cProfile.Profile()
         result = profiler.runcall(work, arguments)
@@ -218,8 +279,8 @@ def sync_child(server, store, mode, profile=None):
                       "mode": mode}, profile)  # fmt: skip
 
 
-def floor_child(server, store):
-    return run_child({"kind": "floor", "url": server.url, "tokens_dir": server.tokens_dir, "store": store})
+def floor_child(server, store, kind="floor"):
+    return run_child({"kind": kind, "url": server.url, "tokens_dir": server.tokens_dir, "store": store})
 
 
 def warm_up(server):
@@ -241,20 +302,23 @@ def bench_full_sync(workdir, assignments, users, assets, repeat, profile=None):
     simulator (no rate limit); each side's median run is reported."""
     scenario = one_location(assignments, users, assets, {"enforce_rate_limit": False}, UNPACED_RATE)
     server = start_simulator(workdir, "b1-%d" % assignments, scenario)
-    floors, ours = [], []
+    floors, ours, parallel_floors = [], [], []
     try:
         warm_up(server)
         for attempt in range(repeat):
             floors.append(floor_child(server, os.path.join(workdir, "floor-%d-%d.db" % (assignments, attempt))))
+            other = os.path.join(workdir, "pfloor-%d-%d.db" % (assignments, attempt))
+            parallel_floors.append(floor_child(server, other, "floor_parallel"))
             sim_hook(server, "DELETE", "request_log")
             store = os.path.join(workdir, "b1-%d-%d" % (assignments, attempt), "vpp.db")
             ours.append(sync_child(server, store, "full", profile if attempt == repeat - 1 else None))
             ours[-1]["simulator_counted"] = sum(api_requests(server).values())
     finally:
         server.stop()
-    floor, ours = median_run(floors), median_run(ours)
+    floor, ours, parallel_floor = median_run(floors), median_run(ours), median_run(parallel_floors)
     return {"assignments": assignments, "users": users, "assets": assets, "ours": ours, "floor": floor,
-            "ratio": round(ours["seconds"] / floor["seconds"], 2)}  # fmt: skip
+            "ratio": round(ours["seconds"] / floor["seconds"], 2), "parallel_floor": parallel_floor,
+            "parallel_ratio": round(ours["seconds"] / parallel_floor["seconds"], 2)}  # fmt: skip
 
 
 def bench_rate_limited(workdir, assignments, users, assets):
@@ -483,6 +547,32 @@ def b1_section(runs):
         ),
         "",
     ]
+    return lines + b1_parallel_lines(runs)
+
+
+def b1_parallel_lines(runs):
+    """B1 against the parallel floor: a bare loop with the engine's pages in flight (runs without it: nothing)."""
+    runs = [run for run in runs if "parallel_floor" in run]
+    if not runs:
+        return []
+    lines = ["### B1 against a parallel floor", "",
+             "The same engine runs against a second floor, run alternating with the others: the sequential floor's",
+             "requests and inserts, but each listing read with %d pages in flight (page 0 first, it gives"
+             % PAGES_IN_FLIGHT,
+             "`totalPages`), rows inserted in page order by the loop's thread: what the engine's HTTP could at best",
+             "be.", "",
+             "| assignments | engine (s) | parallel floor (s) | ratio | requests engine / floor |",
+             "|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for run in runs:
+        floor = run["parallel_floor"]
+        lines.append("| {:,} | {} {} | {} {} | **{}** | {} / {} |".format(
+            run["assignments"], run["ours"]["seconds"], all_seconds(run["ours"]), floor["seconds"],
+            all_seconds(floor), run["parallel_ratio"], run["ours"]["requests"]["total"],
+            floor["requests"]))  # fmt: skip
+    worst = max(run["parallel_ratio"] for run in runs)
+    how_far = "by %.0f%%" % ((worst / B1_PARALLEL_TARGET - 1) * 100)
+    lines += ["", "- Ratio to the parallel floor (target %.1fx): %s, worst %.2fx."
+              % (B1_PARALLEL_TARGET, verdict(worst <= B1_PARALLEL_TARGET, how_far), worst), ""]  # fmt: skip
     return lines
 
 
