@@ -31,7 +31,8 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
 
 
 class DeploymentWrites:
-    """The writing part of a deployment run: store rows first, then Apple's calls, each recorded before the next."""
+    """The writing part of a deployment run: store rows first, then Apple's calls, each intent stored before its call
+    (up to ``writes.WRITES_IN_FLIGHT`` calls in flight) and each answer recorded in order."""
 
     def carry_out(self, plan, stored, license_type):
         """The plan's writes: deployment and decided member states, users, then the license calls."""
@@ -166,7 +167,8 @@ class DeploymentWrites:
         return found
 
     def submit(self, event_type, entries):
-        """Associate or disassociate the entries' targets in batches; each event is stored before the next call."""
+        """Associate or disassociate the entries' targets in batches, several in flight; each intent is stored before
+        its call, each event when its answer is handled (in the batches' order)."""
         if not entries:
             return []
         by_target = {}
