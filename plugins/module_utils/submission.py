@@ -131,13 +131,13 @@ def submit_batches(send, event_type, batches, hooks=None, in_flight=1):
                 if nothing_queued(err):
                     hooks.abandoned(batch)
                 split = splits(event_type, batch, err) if hooks.handles_refusals else None
-                if split is None:
+                if split is not None:
+                    refused, retry = split
+                    if refused is not None:
+                        hooks.refused(refused, err)
+                    queue.extendleft(reversed(retry))
+                else:
                     failure = failure or err
-                    continue
-                refused, retry = split
-                if refused is not None:
-                    hooks.refused(refused, err)
-                queue.extendleft(reversed(retry))
                 continue
             record = {
                 "event_id": event_id,

@@ -540,7 +540,10 @@ def b1_section(runs):
              "of each listing read once before either run so both find the simulator's page snapshots built.",
              "Each side runs %d times, alternating with the other (a new store each time); the table gives each"
              % len(runs[0]["ours"].get("all_seconds", [0])),
-             "side's median run, and every run's time in brackets.", "",
+             "side's median run, and every run's time in brackets."]  # fmt: skip
+    if runs[0].get("measured"):  # B1 run on its own (--only B1), its figures merged into the last full run's
+        lines += ["B1 was run on its own: %s." % runs[0]["measured"]]
+    lines += ["",
              "| assignments | users | assets | engine (s) | floor (s) | ratio | requests engine / floor | "
              "peak RSS engine / floor (MB) |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for run in runs:
@@ -795,6 +798,8 @@ exact values.
    thread in order (B5L). What remains above the floor is bookkeeping CPU: a cProfile of the 100,000-device install
    (rate limit off) spent 12 s in SQLite upserts of member states and assignments (three 1,000-row statements per
    batch), 7 s in Ansible's `remove_values` over the 100,000-member result, 3 s building it, of 46 s profiled.
+   B5L install (300 ms a request) until its result was back: 55.7 s before, 29.9 s after, on the same loaded
+   machine; B5 (0 ms) 35.4 s -> 29.2 s.
 
 ## Decisions where the issue was silent
 
@@ -837,9 +842,9 @@ WHY_MISSED = {
     "and the final sorted merge into the live tables (about 2.5 s at 1,000,000 rows), which the floor does not do.",
 }
 WHY_ALWAYS = (
-    "- **B5 wall time** is above the rate-limit floor of its 201 requests (13.4 s) by design, not as a target: "
-    "the module also parses and validates 100,000 members, plans, writes every member's state (pending, then "
-    "licensed/reclaimed), and returns a result listing every member, which Ansible serialises."
+    "- **B5 here** checks requests only; its time against the rate-limit floor (target 1.3x) is the B5 section of "
+    "the latency report above, with why it is missed: the module's own bookkeeping CPU (SQLite upserts of member "
+    "states and assignments, Ansible's pass over a result listing every member), not the requests, which overlap."
 )
 
 
