@@ -541,8 +541,7 @@ def b1_section(runs):
              "Each side runs %d times, alternating with the other (a new store each time); the table gives each"
              % len(runs[0]["ours"].get("all_seconds", [0])),
              "side's median run, and every run's time in brackets."]  # fmt: skip
-    if runs[0].get("measured"):  # B1 run on its own (--only B1), its figures merged into the last full run's
-        lines += ["B1 was run on its own: %s." % runs[0]["measured"]]
+    lines += own_run(runs[0])
     lines += ["",
              "| assignments | users | assets | engine (s) | floor (s) | ratio | requests engine / floor | "
              "peak RSS engine / floor (MB) |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
@@ -570,6 +569,11 @@ def b1_section(runs):
         "",
     ]
     return lines + b1_parallel_lines(runs)
+
+
+def own_run(run):
+    """The line of a scenario run on its own (``--only``), its figures merged into the last full run's."""
+    return ["Run on its own: %s." % run["measured"]] if run.get("measured") else []
 
 
 def b1_parallel_lines(runs):
@@ -622,6 +626,7 @@ def b3_section(run):
         "(licenses bought, one associate call per 1,000 devices); then an incremental sync, then another one",
         "with nothing changed. Minimum = service config + client config + every asset page (Apple has no",
         "asset delta) + the delta pages of assignments and of users (at least one page each, even when empty).",
+        *own_run(run),
         "",
         "| run | requests | minimum | by endpoint | wall time (s) | added |",
         "|---|---:|---:|---|---:|---:|",
@@ -653,7 +658,7 @@ def b4_section(run):
            else "`parallel: %d`" % run["parallel"]),
         "of the store; Apple's 15 requests/s per location enforced, answers at once (B4L has Apple's latency).",
         "Tokens were put in the store beforehand (set-up, not measured). Wall time = the whole `ansible-playbook`",
-        "run; module = the task's own `totals.duration`.", "",
+        "run; module = the task's own `totals.duration`.", *own_run(run), "",
         "| mode | play wall time (s) | module (s) | requests | tokens synced | assignments added |",
         "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
     for mode in ("full", "incremental"):
@@ -858,7 +863,7 @@ def missed_section(figures):
         missed.append("B1P")
     lines = ["## Where a target is missed, why", ""]
     lines += [WHY_MISSED[name] for name in missed] or ["- No target of B1 to B5 was missed in this run."]
-    lines.append("- B4L, B5 and B5L: see their sections above (each says whether its target is met, and why not).")
+    lines.append("- B4L, B5, B5L and B5M: see their sections above (each says whether its target is met, and why not).")
     return lines + [WHY_ALWAYS, ""]
 
 

@@ -30,7 +30,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from bench_district import deployment_task, register_tokens, run_steps, sim_hook, start_simulator, verdict
+from bench_district import (
+    deployment_task,
+    own_run,
+    register_tokens,
+    run_steps,
+    sim_hook,
+    start_simulator,
+    verdict,
+)
 from benchlib import (
     ROOT,
     figures_from_child,
@@ -222,7 +230,7 @@ def bench_deployment_latency(workdir, devices, latency_ms, rate=APPLE_RATE, acti
     batches = math.ceil(devices / float(limit))
     minimum = 1 + 2 * batches
     figures = {"devices": devices, "latency_ms": latency_ms, "rate": rate, "max_serial_numbers": limit,
-               "minimum": minimum, "floor_seconds": round(minimum / float(rate), 1)}  # fmt: skip
+               "minimum": minimum, "floor_seconds": round(minimum / float(rate), 2)}  # fmt: skip
     try:
         register_tokens(store, server.tokens_dir, 1)
         for action in actions:
@@ -236,7 +244,7 @@ def bench_deployment_latency(workdir, devices, latency_ms, rate=APPLE_RATE, acti
                                    write_requests=counted.get(write, 0),
                                    status_requests=counted.get("GET /mdm/v2/status", 0),
                                    requests=sum(counted.values()), by_endpoint=counted,
-                                   ratio=round(played["until_result_seconds"] / figures["floor_seconds"], 2),
+                                   ratio=round(played["until_result_seconds"] / max(figures["floor_seconds"], 0.01), 2),
                                    )  # fmt: skip
     finally:
         server.stop()
@@ -323,12 +331,23 @@ def b5m_section(run):
             "The B5 install with %s devices in its `members_file`, the rate limit off (memory, not time, is measured)."
             % f"{run['devices']:,}",
             "Peak RSS is the largest process of the play (the module's or the controller's, which receives the result",
-            "listing every member).", "",
+            "listing every member).", *own_run(run), "",
             "| devices | until result (s) | requests | members done | peak RSS (MB) |", "|---:|---:|---:|---:|---:|",
             "| {:,} | {} | {:,} | {:,} | {} |".format(run["devices"], item["until_result_seconds"], item["requests"],
                                                     item["done"], item["peak_rss_mb"]), "",
             "- Peak RSS under %d MB: %s." % (RSS_TARGET_MB, verdict(item["peak_rss_mb"] < RSS_TARGET_MB,
-                                                                    "%s MB" % item["peak_rss_mb"])), ""]  # fmt: skip
+                                                                    "%s MB" % item["peak_rss_mb"])),
+            *([WHY_B5M] if item["peak_rss_mb"] >= RSS_TARGET_MB else []), ""]  # fmt: skip
+
+
+WHY_B5M = (
+    "- Why: the members file is read streaming, but the deployment then holds every member at once (the wanted "
+    "members, the stored ones read back, the plan) and its result lists every member licensed, which Ansible "
+    "copies more than once (`remove_values`, JSON) in the module and again in the controller; the module alone, "
+    "run with `/usr/bin/time`, peaked at 2.2 GB (1,000,000 members, same scenario). Memory grows with "
+    "the members (281 MB at 100,000). Flat memory needs the plan and the outcomes streamed through the store and a "
+    "result that counts members instead of listing them beyond a bound: a change of the module's result, not done."
+)
 
 
 def report(figures):
