@@ -110,10 +110,11 @@ def chunks(entries, size):
 
 
 def command_groups(entries, size):
-    """Install entries grouped by command shape (Mac or not: ``InstallAsManaged``), each cut to ``size`` ids."""
+    """Install entries grouped by command shape (Mac or not: ``InstallAsManaged``), each cut to ``size`` ids.
+    Removal entries (the license plan's, without ``mac``) count as not Mac: RemoveApplication has one shape."""
     groups = []
     for mac in (False, True):
-        same = [entry for entry in entries if entry["mac"] == mac]
+        same = [entry for entry in entries if entry.get("mac", False) == mac]
         groups.extend((mac, chunk) for chunk in chunks(same, size))
     return groups
 
