@@ -13,12 +13,12 @@ SIM_PORT ?= 8765
 DEMO_SCENARIO ?= tests/simulator/scenarios/demo.yml
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv test lint unit integration molecule postgres-test sanity galaxy-check demo sim-start sim-stop bench clean
+.PHONY: help venv test lint unit integration eda molecule postgres-test sanity galaxy-check demo sim-start sim-stop bench clean
 
 help:
 	@echo "make demo   - run the end-to-end demo against a local Apple simulator and write the license report"
-	@echo "make test   - everything CI runs: ruff, ansible-lint, unit, integration, molecule, ansible-test sanity, galaxy-importer"
-	@echo "make lint | unit | integration | molecule | sanity | galaxy-check | bench | sim-start | sim-stop | clean"
+	@echo "make test   - everything CI runs: ruff, ansible-lint, unit, integration, eda (ansible-rulebook), molecule, ansible-test sanity, galaxy-importer"
+	@echo "make lint | unit | integration | eda | molecule | sanity | galaxy-check | bench | sim-start | sim-stop | clean"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-test: lint unit integration molecule postgres-test sanity galaxy-check
+test: lint unit integration eda molecule postgres-test sanity galaxy-check
 
 # The collection as Ansible finds it: run/collections/ansible_collections/mdm/vpp -> this checkout.
 COLLECTIONS_DIR := $(RUN_DIR)/collections
@@ -54,6 +54,13 @@ unit: $(STAMP)
 # Real ansible-playbook runs of every module against the simulator.
 integration: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/integration
+
+# Event-Driven Ansible (docs/events.md): tools/eda.sh gives .venv-eda with ansible-rulebook (and Java 17 from Debian's
+# packages when missing, which needs root); then a real ansible-rulebook runs extensions/eda/rulebooks/mdm_answers.yml
+# against the Apple simulator and the MDM stand-in. The event source's own tests (tests/unit/eda) run in `make unit`.
+eda: $(STAMP)
+	tools/eda.sh >/dev/null
+	$(BIN)/python -m pytest tests/eda
 
 # The PostgreSQL store (docs/postgresql.md) on a throwaway PostgreSQL 15 server (tools/postgres.sh; installed from
 # Debian's packages when missing, which needs root): the store contract tests on PostgreSQL, the PostgreSQL-only

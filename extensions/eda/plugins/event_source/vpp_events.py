@@ -134,6 +134,8 @@ def routes(store, queue, args):
     """The routing table: one route per webhook kind (Apple's notifications join it on another path)."""
     hmac_key = args.get("mdm_hmac_key") or os.environ.get("VPP_MDM_WEBHOOK_SECRET")
     key_bytes = hmac_key.encode("utf-8") if hmac_key else None
+    if key_bytes is None:
+        LOG.warning("no mdm_hmac_key (VPP_MDM_WEBHOOK_SECRET): every POST to the webhook path is accepted unsigned")
     return [web.post(args.get("mdm_path") or "/mdm/webhook", mdm_handler(store, queue, key_bytes))]
 
 
