@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import yaml
@@ -42,15 +43,26 @@ API_KEY = "nanomdm api key of the rulebook test"
 START_TIMEOUT = 90  # seconds for ansible-rulebook (a JVM, the source) to listen
 RECLAIM_TIMEOUT = 60  # seconds for the rule's playbook to give the licenses back at Apple
 IPHONE_SERIAL, IPAD_SERIAL = "C02XK0AAJG5H", "DMPXK1ABCDEF"
-# (name, collection type, adamId, members, Apple's holders of their licenses): device licenses, the user license of
-# an iPad's user (Numbers has no device licenses), a user collection.
+
+
+class Deployment(NamedTuple):
+    name: str
+    application: str
+    kind: str  # collection type
+    adam_id: str
+    members: list
+    holders: set  # Apple's holders of the members' licenses
+
+
+# Device licenses, the user license of an iPad's user (Numbers has no device licenses), a user collection.
 DEPLOYMENTS = [
-    ("pages-phones", "device", PAGES, [{"serial": IPHONE_SERIAL, "enrollment_id": IPHONE},
-                                       {"serial": IPAD_SERIAL, "enrollment_id": IPAD}],
-     {("device", IPHONE_SERIAL), ("device", IPAD_SERIAL)}),
-    ("numbers-ipads", "device", NUMBERS, [{"serial": IPAD_SERIAL, "user": "u-1", "enrollment_id": IPAD}],
-     {("user", "u-1")}),
-    ("keynote-users", "user", KEYNOTE, [{"client_user_id": "u-1", "enrollment_id": IPAD}], {("user", "u-1")}),
+    Deployment("pages-phones", "pages", "device", PAGES, [{"serial": IPHONE_SERIAL, "enrollment_id": IPHONE},
+                                                          {"serial": IPAD_SERIAL, "enrollment_id": IPAD}],
+               {("device", IPHONE_SERIAL), ("device", IPAD_SERIAL)}),
+    Deployment("numbers-ipads", "numbers", "device", NUMBERS,
+               [{"serial": IPAD_SERIAL, "user": "u-1", "enrollment_id": IPAD}], {("user", "u-1")}),
+    Deployment("keynote-users", "keynote", "user", KEYNOTE, [{"client_user_id": "u-1", "enrollment_id": IPAD}],
+               {("user", "u-1")}),
 ]  # fmt: skip
 
 
@@ -96,8 +108,9 @@ class Rulebook:
                 return self
             except OSError:
                 time.sleep(0.2)
-        raise AssertionError("ansible-rulebook did not listen on %d in %d s:\n%s" % (self.port, START_TIMEOUT,
-                                                                                   self.output()))  # fmt: skip
+        raise AssertionError(
+            "ansible-rulebook did not listen on %d in %d s:\n%s" % (self.port, START_TIMEOUT, self.output())
+        )
 
     def output(self):
         return self.log_path.read_text(errors="replace")[-6000:]
@@ -169,8 +182,8 @@ def wait_for(predicate, timeout, describe):
 
 def holding(apple):
     """The licenses the deployments gave or take back that Apple still shows: ``{(adam_id, kind, id)}``."""
-    return {(adam_id, *holder) for _, _, adam_id, _, holders in DEPLOYMENTS for holder in apple_holders(apple, adam_id)
-            if holder in holders}  # fmt: skip
+    return {(d.adam_id, *holder) for d in DEPLOYMENTS for holder in apple_holders(apple, d.adam_id)
+            if holder in d.holders}  # fmt: skip
 
 
 def test_the_licenses_come_back_once_the_devices_confirmed_the_removal(
@@ -181,29 +194,29 @@ def test_the_licenses_come_back_once_the_devices_confirmed_the_removal(
     runner = Ansible(tmp_path, collections_path, apple.url)
     runner.env.update({"VPP_MDM_TYPE": "nanomdm", "VPP_MDM_URL": mdm.url, "VPP_MDM_API_KEY": API_KEY})
     tasks = setup_tasks(apple, applications=("pages", "numbers", "keynote"))
-    for name, kind, _, members, _ in DEPLOYMENTS:
-        tasks.append(deploy(name, name, kind, members, application=name.split("-")[0]))
+    for d in DEPLOYMENTS:
+        tasks.append(deploy(d.name, d.name, d.kind, d.members, application=d.application))
     run = runner.play(tasks)
     assert run.rc == 0, run.stdout + run.stderr
-    everything = {(adam_id, *holder) for _, _, adam_id, _, holders in DEPLOYMENTS for holder in holders}
+    everything = {(d.adam_id, *holder) for d in DEPLOYMENTS for holder in d.holders}
     assert holding(apple) == everything
 
     rulebook = rulebooks(runner.env)
     results = mdm.connect()
     assert {(r["request_type"], r["status"]) for r in results} == {("InstallApplication", "Acknowledged")}
     assert len(results) == 4
-    for name, *_ in DEPLOYMENTS:
-        assert set(members_of(runner, name).values()) == {("licensed", "installed")}
+    for d in DEPLOYMENTS:
+        assert set(members_of(runner, d.name).values()) == {("licensed", "installed")}
 
     uninstalls = [
-        deploy(name + "-off", name + "-off", kind, members, application=name.split("-")[0], action="uninstall")
-        for name, kind, _, members, _ in DEPLOYMENTS
+        deploy(d.name + "-off", d.name + "-off", d.kind, d.members, application=d.application, action="uninstall")
+        for d in DEPLOYMENTS
     ]
     run = runner.play(uninstalls)
     assert run.rc == 0, run.stdout + run.stderr
-    for name, _, _, members, _ in DEPLOYMENTS:
-        assert len(run.result(name + "-off")["mdm"]["awaiting_removal"]) == len(members)
-        assert set(members_of(runner, name + "-off").values()) == {("pending", "removal_sent")}
+    for d in DEPLOYMENTS:
+        assert len(run.result(d.name + "-off")["mdm"]["awaiting_removal"]) == len(d.members)
+        assert set(members_of(runner, d.name + "-off").values()) == {("pending", "removal_sent")}
     assert holding(apple) == everything  # the licenses wait for the devices
     with opened_store(runner) as store:
         removal_uuid = store.list_members("pages-phones-off")[0]["command_uuid"]
@@ -223,8 +236,8 @@ def test_the_licenses_come_back_once_the_devices_confirmed_the_removal(
     assert {item["status"] for item in mdm.webhook_deliveries()} == {200}
 
     def all_reclaimed():
-        return all(set(members_of(runner, name + "-off").values()) == {("reclaimed", "removed")}
-                   for name, *_ in DEPLOYMENTS)  # fmt: skip
+        return all(set(members_of(runner, d.name + "-off").values()) == {("reclaimed", "removed")}
+                   for d in DEPLOYMENTS)  # fmt: skip
 
     wait_for(all_reclaimed, RECLAIM_TIMEOUT, lambda: "Apple: %s\n%s" % (holding(apple), rulebook.output()))
     assert holding(apple) == set()

@@ -98,7 +98,7 @@ class Source:
             if self.task.done():
                 self.task.result()  # raises the source's error
             try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.args["port"])
+                writer = (await asyncio.open_connection("127.0.0.1", self.args["port"]))[1]
             except OSError:
                 assert asyncio.get_running_loop().time() < deadline, "the source did not listen in time"
                 await asyncio.sleep(0.02)

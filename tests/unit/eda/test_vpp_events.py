@@ -258,8 +258,8 @@ async def test_recording_runs_beside_the_event_loop(source, mdm_factory, store_p
     blocker.execute("BEGIN IMMEDIATE")
     try:
         delivery = asyncio.ensure_future(connect(mdm, IPHONE))
-        for _ in range(3):
-            assert await asyncio.wait_for(post(source.url, b"{}", "bad"), 5) == 401
+        for body in (b"{}", b"[]", b"not json"):
+            assert await asyncio.wait_for(post(source.url, body, "bad"), 5) == 401
         assert not delivery.done()
     finally:
         blocker.execute("ROLLBACK")
