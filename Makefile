@@ -13,12 +13,12 @@ SIM_PORT ?= 8765
 DEMO_SCENARIO ?= tests/simulator/scenarios/demo.yml
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv test lint unit integration eda molecule postgres-test sanity galaxy-check demo sim-start sim-stop bench clean
+.PHONY: help venv test lint unit integration eda molecule postgres-test sanity matrix galaxy-check demo sim-start sim-stop bench clean
 
 help:
 	@echo "make demo   - run the end-to-end demo against a local Apple simulator and write the license report"
-	@echo "make test   - everything CI runs: ruff, ansible-lint, unit, integration, eda (ansible-rulebook), molecule, ansible-test sanity, galaxy-importer"
-	@echo "make lint | unit | integration | eda | molecule | sanity | galaxy-check | bench | sim-start | sim-stop | clean"
+	@echo "make test   - everything CI runs: ruff, ansible-lint, changelog, unit, integration, eda (ansible-rulebook), molecule, ansible-test sanity, the support matrix, galaxy-importer"
+	@echo "make lint | unit | integration | eda | molecule | sanity | matrix | galaxy-check | bench | sim-start | sim-stop | clean"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-test: lint unit integration eda molecule postgres-test sanity galaxy-check
+test: lint unit integration eda molecule postgres-test sanity matrix galaxy-check
 
 # The collection as Ansible finds it: run/collections/ansible_collections/mdm/vpp -> this checkout.
 COLLECTIONS_DIR := $(RUN_DIR)/collections
@@ -42,6 +42,7 @@ lint: $(STAMP) $(COLLECTION_LINK)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PATH=$(abspath $(BIN)):$$PATH ANSIBLE_COLLECTIONS_PATH=$(abspath $(COLLECTIONS_DIR)) $(BIN)/ansible-lint
+	tools/changelog.sh check
 
 # Every role's molecule scenario (extensions/molecule/<role>): converge, idempotence and verify on localhost
 # against its own simulator and private store.
@@ -80,6 +81,16 @@ postgres-test: $(STAMP)
 
 sanity: $(STAMP)
 	PYTHON=$(PYTHON) tools/sanity.sh
+
+# The support matrix (README "Supported versions", docs/support.md, tests/matrix/pairs.txt): the smoke play with each
+# supported ansible-core on its Python in a cached virtual environment, the refusal of an older pair, then
+# ansible-test sanity with each supported pair but the default one (make sanity runs that).
+matrix: $(STAMP)
+	tools/matrix.sh
+	@for pair in $$(PYTHON=$(PYTHON) tools/matrix.sh --sanity-pairs); do \
+		echo "== ansible-test sanity, ansible-core $${pair%%:*} on Python $${pair#*:}"; \
+		tools/sanity.sh --pair "$$pair" || exit 1; \
+	done
 
 # What Galaxy runs on upload: the built tarball must ship no cache, venv or scratch folder, and galaxy-importer
 # (with ansible-lint) must accept it. Its own virtual environment, .venv-galaxy, is rebuilt when its pins change.

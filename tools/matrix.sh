@@ -9,9 +9,19 @@
 # (its Python, its ansible-core pin, requirements.txt) changes. The simulator runs with the project's .venv Python;
 # only the Ansible side runs in the matrix's environments.
 # Usage: tools/matrix.sh [CORE:PYTHON ...]   (default: every pair of tests/matrix/pairs.txt)
+#        tools/matrix.sh --sanity-pairs       print CORE:PYTHON of each supported pair but the default one (the
+#                                             ansible-core of requirements-dev.txt on $PYTHON, which make sanity runs)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ "${1:-}" = "--sanity-pairs" ]; then
+    default_core=$(sed -n 's/^ansible-core==//p' "$repo/requirements-dev.txt")
+    default_python=$("${PYTHON:-python3}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    awk -v skip="$default_core:$default_python" '$1 == "supported" && $2 ":" $3 != skip { print $2 ":" $3 }' \
+        "$repo/tests/matrix/pairs.txt"
+    exit 0
+fi
 sim_python="$repo/.venv/bin/python"
 cache="$repo/.venv-matrix"
 
@@ -26,13 +36,13 @@ flock 9
 # The cached environment of one pair; prints its directory.
 environment() {
     local core=$1 want=$2 python venv key
-    python=$(find_python "$want")
+    python=$(find_python "$want") || return 1
     venv="$cache/$core-py$want"
     key=$(printf '%s\n' "$("$python" -VV)" "ansible-core==$core" "$(cat "$repo/requirements.txt")")
     if [ ! -x "$venv/bin/ansible-playbook" ] || [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$key" ]; then
         echo "matrix: building $venv (ansible-core $core, $("$python" -V))" >&2
         rm -rf "$venv"
-        "$python" -m venv "$venv"
+        "$python" -m venv "$venv" || return 1
         if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "ansible-core==$core" \
             -r "$repo/requirements.txt" > "$venv/pip.log" 2>&1; then
             cat "$venv/pip.log" >&2
@@ -83,10 +93,10 @@ playbook() {
 
 supported() {
     local core=$1 want=$2 venv dir report
-    venv=$(environment "$core" "$want")
+    venv=$(environment "$core" "$want") || return 1
     dir="$work/$core-py$want"
     mkdir -p "$dir/store"
-    start_simulator "$dir"
+    start_simulator "$dir" || return 1
     if ! playbook "$venv" "$dir" "$repo/tests/matrix/smoke.yml" -e matrix_tokens_dir="$dir/tokens" \
         -e vpp_report_dir="$dir/report" < /dev/null > "$dir/play.log" 2>&1; then
         stop_simulator
@@ -111,7 +121,7 @@ supported() {
 
 refused() {
     local core=$1 want=$2 venv dir
-    venv=$(environment "$core" "$want")
+    venv=$(environment "$core" "$want") || return 1
     dir="$work/$core-py$want"
     mkdir -p "$dir/store"
     sim_url=http://127.0.0.1:9/mdm/v2   # never reached: the module refuses before it connects
@@ -148,7 +158,12 @@ failed=0
 while read -r kind core want <&3; do
     [ -n "$kind" ] || continue
     start=$SECONDS
-    if "$kind" "$core" "$want"; then
+    case $kind in
+    supported) supported "$core" "$want" && result=0 || result=1 ;;
+    refused) refused "$core" "$want" && result=0 || result=1 ;;
+    *) echo "matrix: unknown kind $kind in tests/matrix/pairs.txt" >&2; exit 1 ;;
+    esac
+    if [ "$result" -eq 0 ]; then
         echo "matrix: ok: ansible-core $core on Python $want ($kind, $((SECONDS - start)) s)"
     else
         failed=1

@@ -33,7 +33,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.client import (
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, VPPError
 from ansible_collections.mdm.vpp.plugins.module_utils.mdm import MDM_TYPES, open_mdm
-from ansible_collections.mdm.vpp.plugins.module_utils.support import unsupported_controller
+from ansible_collections.mdm.vpp.plugins.module_utils.support import unsupported_controller, untested_controller
 
 VPP_COMMON_ARGSPEC = {
     "store": {"type": "str", "fallback": (env_fallback, ["VPP_STORE"])},
@@ -205,6 +205,9 @@ class VPPModule:
         unsupported = unsupported_controller()
         if unsupported:
             self._module.fail_json(msg=unsupported)
+        untested = untested_controller()
+        if untested:
+            self._module.warn(untested)
         if not HAS_REQUESTS:
             self._module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self._store = None
