@@ -99,15 +99,15 @@ def test_the_readme_table_is_what_make_matrix_runs():
 
 def test_the_matrix_spans_the_range_and_stays_inside_it():
     supported = pairs("supported")
-    cores = [version_tuple(core) for core, _ in supported]
-    pythons = [python_tuple(python) for _, python in supported]
+    cores = [version_tuple(pair[0]) for pair in supported]
+    pythons = [python_tuple(pair[1]) for pair in supported]
     assert min(cores) == MINIMUM_ANSIBLE_CORE and max(cores) == NEWEST_TESTED_ANSIBLE_CORE
     assert min(pythons) == MINIMUM_PYTHON and max(pythons) == NEWEST_TESTED_PYTHON
     for core, python in supported:
         assert unsupported_controller(core, python_tuple(python)) is None
     # the default development environment (make test's whole suite) is one of the pairs
     dev_core = re.search(r"^ansible-core==(\S+)$", read("requirements-dev.txt"), flags=re.MULTILINE).group(1)
-    assert dev_core in [core for core, _ in supported]
+    assert dev_core in [pair[0] for pair in supported]
 
 
 def test_every_refused_pair_of_the_matrix_is_outside_the_range():
