@@ -117,6 +117,8 @@ supported() {
         echo "matrix: FAILED: ansible-core $core on Python $want: a traceback in the play's output" >&2
         return 1
     fi
+    # what this ansible-core says about the collection (deprecations to act on before they break), shown once
+    grep -E '^\[(WARNING|DEPRECATION WARNING)\]' "$dir/play.log" | sort -u | sed "s/^/matrix: $core-py$want: /" || true
 }
 
 refused() {
@@ -153,6 +155,17 @@ if [ $# -gt 0 ]; then
 else
     pairs=$(grep -E '^(supported|refused) ' "$repo/tests/matrix/pairs.txt")
 fi
+
+# Build the missing environments side by side first (pip waits on the network more than on the processor).
+builds=()
+while read -r kind core want; do
+    [ -n "$kind" ] || continue
+    environment "$core" "$want" > /dev/null &
+    builds+=($!)
+done <<< "$pairs"
+for build in "${builds[@]}"; do
+    wait "$build" || exit 1
+done
 
 failed=0
 while read -r kind core want <&3; do
