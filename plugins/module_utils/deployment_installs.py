@@ -17,6 +17,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.install_plan import (
     NO_ENROLLMENT_MICROMDM,
     NOT_SENT_AGAIN,
     UNKNOWN_ENROLLMENT,
+    chunks,
     command_groups,
     mac_only,
     plan_installs,
@@ -95,7 +96,7 @@ class DeploymentInstalls:
         return {
             "install_via": self.install_via,
             "install": {"members": len(to_install), "requests": request_count(to_install, size)},
-            "remove": {"members": len(to_remove), "requests": request_count(to_remove, size)},
+            "remove": {"members": len(to_remove), "requests": len(chunks(to_remove, size))},
             "awaiting_removal": len(removals["awaiting"]),
             "reclaim_now": len(removals["reclaim"]),
             "without_enrollment": sorted(
@@ -148,7 +149,7 @@ class DeploymentInstalls:
         else:
             for command_uuid, group in sorted(split["resend"].items()):
                 accepted += self._enqueue(command_uuid, group, removal=True)
-            for _mac, chunk in command_groups(split["to_send"], self.mdm.max_ids_per_enqueue):
+            for chunk in chunks(split["to_send"], self.mdm.max_ids_per_enqueue):
                 accepted += self._enqueue(new_command_uuid(), chunk, removal=True)
         if self.params["reclaim_when"] == RECLAIM_WHEN_SENT:
             split["reclaim"] += accepted
