@@ -11,6 +11,7 @@ again and NanoMDM's "command already exists" tells it was queued (install_plan.p
 
 from __future__ import annotations
 
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import command_view
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, MDMError
 from ansible_collections.mdm.vpp.plugins.module_utils.install_plan import (
     NO_ENROLLMENT,
@@ -95,8 +96,8 @@ class DeploymentInstalls:
         to_remove = removals["to_send"] + [entry for group in removals["resend"].values() for entry in group]
         return {
             "install_via": self.install_via,
-            "install": {"members": len(to_install), "requests": request_count(to_install, size)},
-            "remove": {"members": len(to_remove), "requests": len(chunks(to_remove, size))},
+            "install": command_view(to_install, request_count(to_install, size)),
+            "remove": command_view(to_remove, len(chunks(to_remove, size))),
             "awaiting_removal": len(removals["awaiting"]),
             "reclaim_now": len(removals["reclaim"]),
             "without_enrollment": sorted(
