@@ -2,8 +2,8 @@
 # Copyright (c) 2026, mdm.vpp contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """mdm.vpp.vpp_deployment's MDM options (issue 16): install_via license leaves the MDM alone, check mode and diff
-show the commands that would go and send nothing, bad MDM options fail before anything is sent, a wrong API key
-fails clearly and never shows up, and the next run with the right key sends what was held back."""
+show the commands that would go and send nothing, partial MDM options fail before anything is sent, a wrong API
+key fails clearly and never shows up, and the next run with the right key sends what was held back."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.integration.mdm_helpers import (
     MAC,
     MDMStack,
     assert_no_key,
+    enqueued,
     info_task,
     members_of,
 )
@@ -29,14 +30,6 @@ def stack(simulator_factory, tmp_path, collections_path):
     started = MDMStack(simulator_factory, tmp_path, collections_path)
     yield started
     started.stop()
-
-
-def test_install_via_license_sends_nothing_to_the_mdm(stack):
-    run = stack.play([deploy("deploy", "pages-licenses", "device", [IPAD, MAC], install_via="license")])
-    result = run.result("deploy")
-    assert sorted(result["licensed"]) == sorted([IPAD["serial"], MAC["serial"]]) and "mdm" not in result
-    assert apple_holders(stack.sim, PAGES) >= {("device", IPAD["serial"]), ("device", MAC["serial"])}
-    assert stack.mdm.request_log() == []
 
 
 def test_check_mode_and_diff_show_the_commands_and_send_nothing(stack):
@@ -65,10 +58,18 @@ def test_check_mode_and_diff_show_the_commands_and_send_nothing(stack):
     assert again["changed"] is False and again["plan"]["mdm"]["install"]["members"] == 0
     assert write_calls(stack.sim) == [] and stack.mdm.request_log() == []
 
+    # install_via: license with an MDM configured assigns the license and sends nothing to the MDM
+    other = {"serial": "C02LICENSE01", "enrollment_id": "00008030-00000000LICENSE1"}
+    run = stack.play([deploy("licenses", "pages-licenses", "device", [other], install_via="license")])
+    result = run.result("licenses")
+    assert result["licensed"] == [other["serial"]] and "mdm" not in result
+    assert ("device", other["serial"]) in apple_holders(stack.sim, PAGES)
+    assert stack.mdm.request_log() == []
 
-def test_partial_mdm_options_fail_before_anything_is_sent(stack):
-    for name in MDM_ENV:
-        stack.runner.env.pop(name)
+
+def test_bad_mdm_options_fail_clearly_and_the_next_good_run_sends_the_install(stack):
+    # mdm_type without mdm_url, or without mdm_api_key: refused before anything is sent
+    saved = {name: stack.runner.env.pop(name) for name in MDM_ENV}
     task = deploy("deploy", "pages-ipads", "device", [IPAD], ignore_errors=True, mdm_type="nanomdm")
     run = stack.runner.play([task, dict(task, name="no key", **{"mdm.vpp.vpp_deployment": dict(
         task["mdm.vpp.vpp_deployment"], mdm_url=stack.mdm.url)})])  # fmt: skip
@@ -79,9 +80,9 @@ def test_partial_mdm_options_fail_before_anything_is_sent(stack):
         assert missing in message and "mdm_type" in message, message
     assert stack.sim.request_log() == [] and stack.mdm.request_log() == []
     assert member_states(stack.runner, "pages-ipads") is None
+    stack.runner.env.update(saved)
 
-
-def test_a_wrong_api_key_fails_clearly_and_the_next_run_sends_the_install(stack):
+    # a wrong API key: NanoMDM answers 401; the license step is done, the install is held back
     wrong = "wrong-api-key-0b9e1d"
     run = stack.runner.play([deploy("deploy", "pages-ipads", "device", [IPAD], ignore_errors=True)],
                             env={"VPP_MDM_API_KEY": wrong}, verbosity=3)  # fmt: skip
@@ -97,5 +98,7 @@ def test_a_wrong_api_key_fails_clearly_and_the_next_run_sends_the_install(stack)
     run = stack.play([deploy("deploy", "pages-ipads", "device", [IPAD]), info_task("info", "pages-ipads")])
     assert run.result("deploy")["mdm"]["sent"] == [IPAD["serial"]]
     assert members_of(run, "info")[IPAD["serial"]]["install_state"] == "sent"
-    assert [entry["status"] for entry in stack.mdm.request_log()][-1] == 200
+    refused, accepted = enqueued(stack.mdm.request_log(), "/v1/enqueue/")
+    assert stack.mdm.request_log()[-1]["status"] == 200
+    assert refused[1]["CommandUUID"] == accepted[1]["CommandUUID"]  # the command held back, sent as it was
     assert API_KEY not in repr(stack.events.events)
