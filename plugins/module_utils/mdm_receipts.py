@@ -10,6 +10,7 @@ answer to the deployment members waiting on it and describes what changed, witho
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils import mdm_answers
+from ansible_collections.mdm.vpp.plugins.module_utils.install_plan import UNKNOWN_ENROLLMENT
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     INSTALL_FAILED,
     INSTALLED,
@@ -20,6 +21,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
 )
 
 EVENT_KIND = "mdm_answer"
+ENROLLED_TOPIC = "mdm.TokenUpdate"  # the device enrolled (again) and can be pushed
 DDM_STATUS_PREFIX = "ddm:"
 # A declaration's app state and the install state it means; ``removed`` only for members being uninstalled.
 DDM_STATES = {"managed": INSTALLED, "failed": INSTALL_FAILED}
@@ -142,9 +144,17 @@ def remembering_decide(decide, errors, waiting):
 
 
 def record_answer(store, answer):
-    """Record a parsed webhook answer in the store; return the events it makes (none for a duplicate)."""
+    """Record a parsed webhook answer in the store; return the events it makes (none for a duplicate).
+
+    A ``TokenUpdate`` check-in says the MDM can reach the enrollment now: members whose install it refused as an
+    unknown enrollment go back to nothing sent (the next run sends them the install), one event each.
+    """
     events = []
     enrollment_id = answer.get("enrollment_id") or answer.get("udid")
+    if answer.get("topic") == ENROLLED_TOPIC and enrollment_id:
+        for member in store.forget_refusals(enrollment_id, UNKNOWN_ENROLLMENT):
+            events.append(member_event(answer, None, answer.get("topic"), member, None))
+        return events
     for command_uuid, status, key, decide in receipts(answer):
         errors = {}
         waiting = []

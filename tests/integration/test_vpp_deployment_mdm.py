@@ -128,6 +128,15 @@ def test_install_goes_after_the_license_to_the_licensed_members_and_follows_thei
         == dict.fromkeys((IPHONE["serial"], IPAD["serial"], MAC["serial"]), "installed")  # fmt: skip
     assert rerun["mdm"]["install_states"]["installed"] == 3
 
+    # the unknown device enrolls: NanoMDM's TokenUpdate reaches vpp_events, and the next run sends it the install
+    mdm.authenticate(NOT_ENROLLED["enrollment_id"])
+    mdm.token_update(NOT_ENROLLED["enrollment_id"])
+    assert [(e["member_id"], e["install_state"]) for e in stack.events.answers(6)[5:]] == [
+        (NOT_ENROLLED["serial"], None)]  # fmt: skip
+    run = stack.play([deploy("enrolled", "pages-ipads", "device", members, allow_partial=True)])
+    assert run.result("enrolled")["mdm"]["sent"] == [NOT_ENROLLED["serial"]]
+    assert [ids for ids, _c in enqueued(stack.requests("PUT", ENQUEUE), ENQUEUE)] == [[NOT_ENROLLED["enrollment_id"]]]
+
 
 def test_members_whose_license_is_not_confirmed_or_short_get_no_command(stacks):
     stack = stacks(applications=("pages", "keynote"))
