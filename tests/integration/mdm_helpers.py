@@ -178,6 +178,20 @@ class MDMStack:
         return [e for e in self.mdm.request_log() if e["method"] == method and e["path"].startswith(endpoint)]
 
 
+def started_stacks(simulator_factory, tmp_path, collections_path):
+    """The body of a ``stacks`` fixture: yields ``start(**MDMStack options)``, stops every stack started after."""
+    started = []
+
+    def start(**options):
+        stack = MDMStack(simulator_factory, tmp_path, collections_path, **options)
+        started.append(stack)
+        return stack
+
+    yield start
+    for stack in started:
+        stack.stop()
+
+
 def assert_no_key(run):
     text = run.stdout + run.stderr + repr(run.results)
     assert API_KEY not in text

@@ -27,7 +27,6 @@ from tests.integration.mdm_helpers import (
     MAC,
     NOT_ENROLLED,
     PAGES_BUNDLE,
-    MDMStack,
     apple_associates,
     apple_disassociates,
     batches_needed,
@@ -36,6 +35,7 @@ from tests.integration.mdm_helpers import (
     first_time,
     info_task,
     members_of,
+    started_stacks,
 )
 
 ENQUEUE = "/v1/enqueue/"
@@ -43,16 +43,7 @@ ENQUEUE = "/v1/enqueue/"
 
 @pytest.fixture
 def stacks(simulator_factory, tmp_path, collections_path):
-    started = []
-
-    def start(**options):
-        stack = MDMStack(simulator_factory, tmp_path, collections_path, **options)
-        started.append(stack)
-        return stack
-
-    yield start
-    for stack in started:
-        stack.stop()
+    yield from started_stacks(simulator_factory, tmp_path, collections_path)
 
 
 def member(device, **extra):

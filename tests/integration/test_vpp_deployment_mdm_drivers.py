@@ -20,13 +20,13 @@ from tests.integration.mdm_helpers import (
     IPAD,
     IPHONE,
     MAC,
-    MDMStack,
     apple_associates,
     apple_disassociates,
     enqueued,
     first_time,
     info_task,
     members_of,
+    started_stacks,
 )
 
 COMMANDS = "/v1/commands/"
@@ -36,16 +36,7 @@ DDM = "/api/v1/ddm/"
 
 @pytest.fixture
 def stacks(simulator_factory, tmp_path, collections_path):
-    started = []
-
-    def start(**options):
-        stack = MDMStack(simulator_factory, tmp_path, collections_path, **options)
-        started.append(stack)
-        return stack
-
-    yield start
-    for stack in started:
-        stack.stop()
+    yield from started_stacks(simulator_factory, tmp_path, collections_path)
 
 
 def queued(mdm, enrollment_ids, timeout=5.0):

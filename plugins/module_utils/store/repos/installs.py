@@ -17,6 +17,19 @@ MEMBERS_OF_COMMAND = (
 )
 
 
+def member_change(row, enrollment_id, after):
+    """What changed for one member: its deployment, action, state, and install state before and after."""
+    return {
+        "deployment": row["deployment"],
+        "action": row["action"],
+        "member_id": row["member_id"],
+        "state": row["state"],
+        "enrollment_id": enrollment_id,
+        "before": row["install_state"],
+        "after": after,
+    }
+
+
 class InstallsRepo:
     """Mixin of ``Store``: install states of members and the MDM answers already applied (needs ``self.db``)."""
 
@@ -53,17 +66,7 @@ class InstallsRepo:
                     "WHERE deployment_id = ? AND member_id = ?",
                     (state, error, now, deployment_id(self.db, row["deployment"]), row["member_id"]),
                 )
-                changed.append(
-                    {
-                        "deployment": row["deployment"],
-                        "action": row["action"],
-                        "member_id": row["member_id"],
-                        "state": row["state"],
-                        "enrollment_id": enrollment_id,
-                        "before": row["install_state"],
-                        "after": state,
-                    }
-                )
+                changed.append(member_change(row, enrollment_id, state))
         return {"duplicate": False, "members": changed}
 
     def forget_refusals(self, enrollment_id, error_prefix):
@@ -86,17 +89,7 @@ class InstallsRepo:
                     "WHERE deployment_id = ? AND member_id = ?",
                     (now, row["deployment_id"], row["member_id"]),
                 )
-                changed.append(
-                    {
-                        "deployment": row["deployment"],
-                        "action": row["action"],
-                        "member_id": row["member_id"],
-                        "state": row["state"],
-                        "enrollment_id": enrollment_id,
-                        "before": row["install_state"],
-                        "after": None,
-                    }
-                )
+                changed.append(member_change(row, enrollment_id, None))
         return changed
 
     def known_enrollments(self, collection_type, member_ids):
