@@ -28,7 +28,7 @@ NO_ENROLLMENT = (
 NO_ENROLLMENT_MICROMDM = "MicroMDM knows no enrolled device with this serial number"
 # How a driver's refusal begins when the MDM server said it does not know the enrollment (NanoMDM: no push data).
 UNKNOWN_ENROLLMENT = "unknown enrollment"
-NOT_SENT_AGAIN = "not sent again until the member's enrollment_id changes"
+NOT_SENT_AGAIN = "not sent again until the member's enrollment_id changes or its device enrolls"
 MACOS = "macos"
 
 # Install states after which nothing is sent again to the member's device (an error is retried on the next run).

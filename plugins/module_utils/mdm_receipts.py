@@ -87,10 +87,14 @@ def receipts(answer):
     if answer.get("status_report") is not None:
         report = answer.get("event_id")
         return [
-            (item["identifier"], ddm_status(item), "%s@%s" % (ddm_status(item), report) if report else ddm_status(item),
-             ddm_decide(item))
+            (
+                item["identifier"],
+                ddm_status(item),
+                "%s@%s" % (ddm_status(item), report) if report else ddm_status(item),
+                ddm_decide(item),
+            )
             for item in mdm_answers.ddm_app_states(answer["status_report"])
-        ]  # fmt: skip
+        ]
     if not answer.get("command_uuid"):
         return []
     return [(answer["command_uuid"], answer["status"], answer["status"], command_decide(answer))]

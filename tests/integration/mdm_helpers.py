@@ -35,8 +35,17 @@ from tests.mdm_simulator.scenario import SMALL_SCENARIO, load_scenario
 
 API_KEY = "mdm-api-key-7f3a9c2e5b"  # distinctive: the tests search every output for it
 HMAC_KEY = "webhook-hmac-key-41d8e0"
-EVENTS_PATH = os.path.join(COLLECTIONS_PATH, "ansible_collections", "mdm", "vpp", "extensions", "eda", "plugins",
-                           "event_source", "vpp_events.py")  # fmt: skip
+EVENTS_PATH = os.path.join(
+    COLLECTIONS_PATH,
+    "ansible_collections",
+    "mdm",
+    "vpp",
+    "extensions",
+    "eda",
+    "plugins",
+    "event_source",
+    "vpp_events.py",
+)
 START_TIMEOUT = 10.0
 
 # The devices of tests/mdm_simulator/scenarios/small.yml (enrollment id = UDID)
@@ -136,8 +145,18 @@ def device_scenario(count, prefix="SNB"):
 class MDMStack:
     """One test's Apple simulator, store (hq registered, synced, apps created), event source and MDM stand-in."""
 
-    def __init__(self, simulator_factory, tmp_path, collections_path, flavor="nanomdm", mdm_scenario=None,
-                 apple_scenario=None, applications=("pages",), hmac=False, backend="kv"):  # fmt: skip
+    def __init__(
+        self,
+        simulator_factory,
+        tmp_path,
+        collections_path,
+        flavor="nanomdm",
+        mdm_scenario=None,
+        apple_scenario=None,
+        applications=("pages",),
+        hmac=False,
+        backend="kv",
+    ):
         self.sim = simulator_factory(apple_scenario or deployment_scenario())
         self.runner = deployment_runner(tmp_path, collections_path, self.sim)
         played(self.runner, setup_tasks(self.sim, applications))

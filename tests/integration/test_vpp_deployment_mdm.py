@@ -69,10 +69,14 @@ def test_install_goes_after_the_license_to_the_licensed_members_and_follows_thei
     }
     for ids, command in by_ids.items():
         assert command["Command"] == dict(
-            {"RequestType": "InstallApplication", "iTunesStoreID": int(PAGES), "Options": {"PurchaseMethod": 1},
-             "ManagementFlags": 1},
+            {
+                "RequestType": "InstallApplication",
+                "iTunesStoreID": int(PAGES),
+                "Options": {"PurchaseMethod": 1},
+                "ManagementFlags": 1,
+            },
             **({"InstallAsManaged": True} if ids == (MAC["enrollment_id"],) else {}),
-        )  # fmt: skip
+        )
         assert type(command["Command"]["iTunesStoreID"]) is int
     assert result["changed"] is True and sorted(result["mdm"]["sent"]) == sorted(
         [IPHONE["serial"], IPAD["serial"], MAC["serial"]]
@@ -83,8 +87,10 @@ def test_install_goes_after_the_license_to_the_licensed_members_and_follows_thei
     assert "no enrollment id" in failed["NOENROLL0001"] and "enrollment_id" in failed["NOENROLL0001"]
 
     # the devices answer: an error (with its ErrorChain), NotNow, Acknowledged
-    mdm.set_answers(IPAD["enrollment_id"], [{"kind": "error", "code": 9610, "domain": "ASDErrorDomain",
-                                             "text": "License not found"}])  # fmt: skip
+    mdm.set_answers(
+        IPAD["enrollment_id"],
+        [{"kind": "error", "code": 9610, "domain": "ASDErrorDomain", "text": "License not found"}],
+    )
     mdm.set_answers(MAC["enrollment_id"], ["not_now"])
     stack.connect([IPHONE["enrollment_id"], IPAD["enrollment_id"], MAC["enrollment_id"]])
     assert all(delivery["signature"] for delivery in mdm.webhook_deliveries())  # HMAC-signed, and accepted
@@ -96,7 +102,10 @@ def test_install_goes_after_the_license_to_the_licensed_members_and_follows_thei
     assert "Error 9610 (ASDErrorDomain): License not found" in states[IPAD["serial"]]["install_error"]
     assert states[NOT_ENROLLED["serial"]]["install_state"] == "failed"
     assert {e["member_id"]: e["install_state"] for e in stack.events.answers(3)} == {
-        IPHONE["serial"]: "installed", IPAD["serial"]: "failed", MAC["serial"]: "not_now"}  # fmt: skip
+        IPHONE["serial"]: "installed",
+        IPAD["serial"]: "failed",
+        MAC["serial"]: "not_now",
+    }
 
     # the next run sends the install again to the device that answered with an error, and only to it
     mdm.clear_request_log()
@@ -108,22 +117,27 @@ def test_install_goes_after_the_license_to_the_licensed_members_and_follows_thei
 
     # now everything is answered: a rerun is quiet, and still names the members it could not reach
     mdm.clear_request_log()
-    run = stack.play([deploy("rerun", "pages-ipads", "device", members, allow_partial=True),
-                      info_task("info", "pages-ipads")])  # fmt: skip
+    run = stack.play(
+        [deploy("rerun", "pages-ipads", "device", members, allow_partial=True), info_task("info", "pages-ipads")]
+    )
     rerun = run.result("rerun")
     assert rerun["changed"] is False
     assert mdm.request_counts() == {} and write_calls(sim) == []
-    assert {m["member_id"] for m in rerun["failed_members"]} == {NOT_ENROLLED["serial"], "NOENROLL0001"}
+    refused = {m["member_id"]: m["error_message"] for m in rerun["failed_members"]}
+    assert set(refused) == {NOT_ENROLLED["serial"], "NOENROLL0001"}
+    assert "not sent again until the member's enrollment_id changes" in refused[NOT_ENROLLED["serial"]]
     states = members_of(run, "info")
-    assert {serial: states[serial]["install_state"] for serial in (IPHONE["serial"], IPAD["serial"], MAC["serial"])} \
-        == dict.fromkeys((IPHONE["serial"], IPAD["serial"], MAC["serial"]), "installed")  # fmt: skip
+    assert {
+        serial: states[serial]["install_state"] for serial in (IPHONE["serial"], IPAD["serial"], MAC["serial"])
+    } == dict.fromkeys((IPHONE["serial"], IPAD["serial"], MAC["serial"]), "installed")
     assert rerun["mdm"]["install_states"]["installed"] == 3
 
     # the unknown device enrolls: NanoMDM's TokenUpdate reaches vpp_events, and the next run sends it the install
     mdm.authenticate(NOT_ENROLLED["enrollment_id"])
     mdm.token_update(NOT_ENROLLED["enrollment_id"])
     assert [(e["member_id"], e["install_state"]) for e in stack.events.answers(6)[5:]] == [
-        (NOT_ENROLLED["serial"], None)]  # fmt: skip
+        (NOT_ENROLLED["serial"], None)
+    ]
     run = stack.play([deploy("enrolled", "pages-ipads", "device", members, allow_partial=True)])
     assert run.result("enrolled")["mdm"]["sent"] == [NOT_ENROLLED["serial"]]
     assert [ids for ids, _c in enqueued(stack.requests("PUT", ENQUEUE), ENQUEUE)] == [[NOT_ENROLLED["enrollment_id"]]]
@@ -148,13 +162,16 @@ def test_members_whose_license_is_not_confirmed_or_short_get_no_command(stacks):
     sim.configure(hold_events=False)
     mdm.clear_request_log()
     members = [IPHONE, IPAD, MAC, NOT_ENROLLED]
-    run = stack.play([deploy("keynote", "keynote-ipads", "device", members, application="keynote",
-                             allow_partial=True)])  # fmt: skip
+    run = stack.play([deploy("keynote", "keynote-ipads", "device", members, application="keynote", allow_partial=True)])
     result = run.result("keynote")
     short = [m["member_id"] for m in result["failed_members"] if "license" in m["error_message"]]
     assert len(short) == 1 and len(result["licensed"]) == 3
-    sent = [enrollment for ids, command in enqueued(stack.requests("PUT", ENQUEUE), ENQUEUE) for enrollment in ids
-            if command["Command"]["iTunesStoreID"] == int(KEYNOTE)]  # fmt: skip
+    sent = [
+        enrollment
+        for ids, command in enqueued(stack.requests("PUT", ENQUEUE), ENQUEUE)
+        for enrollment in ids
+        if command["Command"]["iTunesStoreID"] == int(KEYNOTE)
+    ]
     by_serial = {m["serial"]: m["enrollment_id"] for m in members}
     assert sorted(sent) == sorted(by_serial[serial] for serial in result["licensed"])
     assert by_serial[short[0]] not in sent
@@ -189,12 +206,17 @@ def test_an_uninstall_removes_the_app_before_the_license_comes_back(stacks):
     sim.clear_request_log()
 
     # reclaim_when: removed (default) for the iPad and the Mac, sent for the iPhone
-    run = stack.play([deploy("remove", "pages-gone", "device", [IPAD, MAC], action="uninstall"),
-                      deploy("remove now", "pages-gone-now", "device", [IPHONE], action="uninstall",
-                             reclaim_when="sent")])  # fmt: skip
+    run = stack.play(
+        [
+            deploy("remove", "pages-gone", "device", [IPAD, MAC], action="uninstall"),
+            deploy("remove now", "pages-gone-now", "device", [IPHONE], action="uninstall", reclaim_when="sent"),
+        ]
+    )
     removals = enqueued(stack.requests("PUT", ENQUEUE), ENQUEUE)
-    assert all(command["Command"] == {"RequestType": "RemoveApplication", "Identifier": PAGES_BUNDLE}
-               for _ids, command in removals)  # fmt: skip
+    assert all(
+        command["Command"] == {"RequestType": "RemoveApplication", "Identifier": PAGES_BUNDLE}
+        for _ids, command in removals
+    )
     assert sorted(i for ids, _c in removals for i in ids) == sorted(d["enrollment_id"] for d in (IPHONE, IPAD, MAC))
     [disassociate] = apple_disassociates(sim)  # the iPhone's, once NanoMDM queued its removal
     assert disassociate["body"]["serialNumbers"] == [IPHONE["serial"]]
@@ -207,7 +229,9 @@ def test_an_uninstall_removes_the_app_before_the_license_comes_back(stacks):
     # the devices confirm: recorded through vpp_events; the next run takes the licenses back, and only then
     stack.connect([IPAD["enrollment_id"], MAC["enrollment_id"]])
     assert {(e["member_id"], e["install_state"]) for e in stack.events.answers(5)[3:]} == {
-        (IPAD["serial"], "removed"), (MAC["serial"], "removed")}  # fmt: skip
+        (IPAD["serial"], "removed"),
+        (MAC["serial"], "removed"),
+    }
     mdm.clear_request_log()
     run = stack.play([deploy("reclaim", "pages-gone", "device", [IPAD, MAC], action="uninstall")])
     assert sorted(run.result("reclaim")["reclaimed"]) == sorted([IPAD["serial"], MAC["serial"]])

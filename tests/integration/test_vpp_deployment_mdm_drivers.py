@@ -52,8 +52,12 @@ def queued(mdm, enrollment_ids, timeout=5.0):
 def test_micromdm_one_command_per_device_enrollments_found_by_serial(stacks):
     stack = stacks(flavor="micromdm")
     unknown = "UNKNOWNSER01"
-    members = [{"serial": IPHONE["serial"]}, {"serial": IPAD["serial"]}, {"serial": MAC["serial"], "platform": "macos"},
-               {"serial": unknown}]  # fmt: skip
+    members = [
+        {"serial": IPHONE["serial"]},
+        {"serial": IPAD["serial"]},
+        {"serial": MAC["serial"], "platform": "macos"},
+        {"serial": unknown},
+    ]
     run = stack.play([deploy("deploy", "pages-micro", "device", members, allow_partial=True)])
     result = run.result("deploy")
 
@@ -66,16 +70,19 @@ def test_micromdm_one_command_per_device_enrollments_found_by_serial(stacks):
         assert command["Command"].get("InstallAsManaged", False) is (ids == [MAC["enrollment_id"]])
     assert first_time(apple_associates(stack.sim)) < first_time(stack.requests("PUT", COMMANDS))
     [failed] = result["failed_members"]
-    assert failed["member_id"] == unknown and "MicroMDM knows no enrolled device with this serial" in failed[
-        "error_message"]  # fmt: skip
+    assert (
+        failed["member_id"] == unknown
+        and "MicroMDM knows no enrolled device with this serial" in failed["error_message"]
+    )
 
     queued(stack.mdm, [d["enrollment_id"] for d in (IPHONE, IPAD, MAC)])
     stack.connect()
     stack.events.answers(3)
     stack.mdm.clear_request_log()
     stack.sim.clear_request_log()
-    run = stack.play([deploy("rerun", "pages-micro", "device", members, allow_partial=True),
-                      info_task("info", "pages-micro")])  # fmt: skip
+    run = stack.play(
+        [deploy("rerun", "pages-micro", "device", members, allow_partial=True), info_task("info", "pages-micro")]
+    )
     assert run.result("rerun")["changed"] is False and write_calls(stack.sim) == []
     # the enrollments found are kept: only the unknown serial is looked up again, and no command goes
     [lookup] = stack.requests("POST", "/v1/devices")
@@ -83,7 +90,9 @@ def test_micromdm_one_command_per_device_enrollments_found_by_serial(stacks):
     assert stack.mdm.request_counts() == {"POST /v1/devices": 1}
     states = members_of(run, "info")
     assert {serial: states[serial]["enrollment_id"] for serial in (IPHONE["serial"], IPAD["serial"])} == {
-        IPHONE["serial"]: IPHONE["enrollment_id"], IPAD["serial"]: IPAD["enrollment_id"]}  # fmt: skip
+        IPHONE["serial"]: IPHONE["enrollment_id"],
+        IPAD["serial"]: IPAD["enrollment_id"],
+    }
     assert {states[d["serial"]]["install_state"] for d in (IPHONE, IPAD, MAC)} == {"installed"}
 
 
@@ -123,20 +132,23 @@ def test_nanohub_declaration_installs_and_withdrawal_removes(stacks):
 
     # uninstall: the enrollments leave the set, the devices report the app gone, then the licenses come back
     mdm.clear_request_log()
-    run = stack.play([deploy("remove", "pages-ddm-gone", "device", members, action="uninstall",
-                             install_via="declaration")])  # fmt: skip
+    run = stack.play(
+        [deploy("remove", "pages-ddm-gone", "device", members, action="uninstall", install_via="declaration")]
+    )
     assert mdm.request_counts().get("DELETE /api/v1/ddm/enrollment-sets/{id}") == 2
     assert apple_disassociates(sim) == [] and apple_holders(sim, PAGES) >= {("device", d["serial"]) for d in members}
     stack.connect([d["enrollment_id"] for d in members])
-    run = stack.play([deploy("reclaim", "pages-ddm-gone", "device", members, action="uninstall",
-                             install_via="declaration")])  # fmt: skip
+    run = stack.play(
+        [deploy("reclaim", "pages-ddm-gone", "device", members, action="uninstall", install_via="declaration")]
+    )
     assert sorted(run.result("reclaim")["reclaimed"]) == sorted(d["serial"] for d in members)
     assert not apple_holders(sim, PAGES) & {("device", d["serial"]) for d in members}
 
     # the install deployment's members saw the app go; its next run licenses and declares again, and the devices'
     # new reports (the same state as before, in a later report) are recorded
-    run = stack.play([deploy("again", "pages-ddm", "device", members, install_via="declaration"),
-                      info_task("info", "pages-ddm")])  # fmt: skip
+    run = stack.play(
+        [deploy("again", "pages-ddm", "device", members, install_via="declaration"), info_task("info", "pages-ddm")]
+    )
     assert sorted(run.result("again")["mdm"]["sent"]) == sorted(d["serial"] for d in members)
     stack.connect([d["enrollment_id"] for d in members])
     run = stack.play([info_task("info", "pages-ddm")])

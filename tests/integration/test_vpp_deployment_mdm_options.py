@@ -71,8 +71,16 @@ def test_bad_mdm_options_fail_clearly_and_the_next_good_run_sends_the_install(st
     # mdm_type without mdm_url, or without mdm_api_key: refused before anything is sent
     saved = {name: stack.runner.env.pop(name) for name in MDM_ENV}
     task = deploy("deploy", "pages-ipads", "device", [IPAD], ignore_errors=True, mdm_type="nanomdm")
-    run = stack.runner.play([task, dict(task, name="no key", **{"mdm.vpp.vpp_deployment": dict(
-        task["mdm.vpp.vpp_deployment"], mdm_url=stack.mdm.url)})])  # fmt: skip
+    run = stack.runner.play(
+        [
+            task,
+            dict(
+                task,
+                name="no key",
+                **{"mdm.vpp.vpp_deployment": dict(task["mdm.vpp.vpp_deployment"], mdm_url=stack.mdm.url)},
+            ),
+        ]
+    )
     assert_no_key(run)
     for name, missing in (("deploy", "mdm_url"), ("no key", "mdm_api_key")):
         assert run.status(name) == "failed"
@@ -84,8 +92,11 @@ def test_bad_mdm_options_fail_clearly_and_the_next_good_run_sends_the_install(st
 
     # a wrong API key: NanoMDM answers 401; the license step is done, the install is held back
     wrong = "wrong-api-key-0b9e1d"
-    run = stack.runner.play([deploy("deploy", "pages-ipads", "device", [IPAD], ignore_errors=True)],
-                            env={"VPP_MDM_API_KEY": wrong}, verbosity=3)  # fmt: skip
+    run = stack.runner.play(
+        [deploy("deploy", "pages-ipads", "device", [IPAD], ignore_errors=True)],
+        env={"VPP_MDM_API_KEY": wrong},
+        verbosity=3,
+    )
     assert_no_key(run)
     assert wrong not in run.stdout + run.stderr + repr(run.results)
     assert run.status("deploy") == "failed"
