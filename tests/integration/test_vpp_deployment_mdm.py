@@ -94,7 +94,12 @@ def test_install_goes_after_the_license_to_the_licensed_members_and_follows_thei
     mdm.set_answers(MAC["enrollment_id"], ["not_now"])
     stack.connect([IPHONE["enrollment_id"], IPAD["enrollment_id"], MAC["enrollment_id"]])
     assert all(delivery["signature"] for delivery in mdm.webhook_deliveries())  # HMAC-signed, and accepted
-    run = stack.play([info_task("info", "pages-ipads")])
+    # what the store shows, then the next run: the install goes again to the device that answered with an error
+    mdm.clear_request_log()
+    sim.clear_request_log()
+    run = stack.play(
+        [info_task("info", "pages-ipads"), deploy("again", "pages-ipads", "device", members, allow_partial=True)]
+    )
     states = members_of(run, "info")
     assert states[IPHONE["serial"]]["install_state"] == "installed"
     assert states[MAC["serial"]]["install_state"] == "not_now"
@@ -107,10 +112,6 @@ def test_install_goes_after_the_license_to_the_licensed_members_and_follows_thei
         MAC["serial"]: "not_now",
     }
 
-    # the next run sends the install again to the device that answered with an error, and only to it
-    mdm.clear_request_log()
-    sim.clear_request_log()
-    run = stack.play([deploy("again", "pages-ipads", "device", members, allow_partial=True)])
     assert [ids for ids, _command in enqueued(stack.requests("PUT", ENQUEUE), ENQUEUE)] == [[IPAD["enrollment_id"]]]
     assert run.result("again")["changed"] is True and write_calls(sim) == []
     stack.connect([IPAD["enrollment_id"], MAC["enrollment_id"]])

@@ -127,28 +127,29 @@ def test_nanohub_declaration_installs_and_withdrawal_removes(stacks):
 
     # the devices fetch the declarations; their status reports reach vpp_events
     stack.connect([d["enrollment_id"] for d in members])
-    run = stack.play([info_task("info", "pages-ddm")])
-    assert {m["install_state"] for m in members_of(run, "info").values()} == {"installed"}
-
     # uninstall: the enrollments leave the set, the devices report the app gone, then the licenses come back
     mdm.clear_request_log()
     run = stack.play(
-        [deploy("remove", "pages-ddm-gone", "device", members, action="uninstall", install_via="declaration")]
+        [
+            info_task("info", "pages-ddm"),
+            deploy("remove", "pages-ddm-gone", "device", members, action="uninstall", install_via="declaration"),
+        ]
     )
+    assert {m["install_state"] for m in members_of(run, "info").values()} == {"installed"}
     assert mdm.request_counts().get("DELETE /api/v1/ddm/enrollment-sets/{id}") == 2
     assert apple_disassociates(sim) == [] and apple_holders(sim, PAGES) >= {("device", d["serial"]) for d in members}
     stack.connect([d["enrollment_id"] for d in members])
+    # the install deployment's members saw the app go too: its next run licenses and declares again, and the
+    # devices' new reports (the same state as before, in a later report) are recorded
     run = stack.play(
-        [deploy("reclaim", "pages-ddm-gone", "device", members, action="uninstall", install_via="declaration")]
+        [
+            deploy("reclaim", "pages-ddm-gone", "device", members, action="uninstall", install_via="declaration"),
+            deploy("again", "pages-ddm", "device", members, install_via="declaration"),
+        ]
     )
     assert sorted(run.result("reclaim")["reclaimed"]) == sorted(d["serial"] for d in members)
-    assert not apple_holders(sim, PAGES) & {("device", d["serial"]) for d in members}
-
-    # the install deployment's members saw the app go; its next run licenses and declares again, and the devices'
-    # new reports (the same state as before, in a later report) are recorded
-    run = stack.play(
-        [deploy("again", "pages-ddm", "device", members, install_via="declaration"), info_task("info", "pages-ddm")]
-    )
+    disassociated = {serial for entry in apple_disassociates(sim) for serial in entry["body"]["serialNumbers"]}
+    assert disassociated == {d["serial"] for d in members}
     assert sorted(run.result("again")["mdm"]["sent"]) == sorted(d["serial"] for d in members)
     stack.connect([d["enrollment_id"] for d in members])
     run = stack.play([info_task("info", "pages-ddm")])
