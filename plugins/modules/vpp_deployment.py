@@ -181,9 +181,9 @@ options:
         Members without an enrollment id fail (O(allow_partial) accepts them), except with MicroMDM, which looks
         a device collection's serial numbers up (C(POST /v1/devices), one request per 500 serial numbers).
       - A member whose enrollment the MDM server does not know (NanoMDM and NanoHUB say so) fails, and is not sent
-        the install again while its O(collection.members[].enrollment_id) stays the same: a rerun stays
-        unchanged and still lists it in RV(failed_members); give its right enrollment id and the next run sends
-        it.
+        the install again while its C(enrollment_id) stays the same, so a rerun stays unchanged and still lists it
+        in RV(failed_members). The next run sends it once its enrollment id changed, or once its device enrolled
+        (the MDM's C(mdm.TokenUpdate) reaching C(mdm.vpp.vpp_events)).
       - The devices' answers reach the store through the event source C(mdm.vpp.vpp_events) (see
         C(docs/mdm.md)). A member goes from V(sent) to V(installed), V(not_now) or V(failed) with the device's
         ErrorChain.
@@ -557,9 +557,9 @@ diff:
     - The deployment before and after (members counted by state), with C(app), the app's name and adamId.
     - C(after.member_changes) names the members that gain a license, lose one, join or leave the collection (the
       first 20 of each, with C(count)); C(members) has all four, empty ones included.
-    - With an MDM server, C(after.mdm) shows each command that goes (in check mode, would go):
-      C(InstallApplication) and C(RemoveApplication) (for declarations, C(declaration set (add)) and
-      C(declaration set (remove))) with C(members), C(first) (the first 20 member ids) and C(requests).
+    - With an MDM server, C(after.mdm) shows each command that goes (in check mode, would go), C(InstallApplication)
+      and C(RemoveApplication) (for declarations, C(declaration set (add)) and C(declaration set (remove))), with
+      C(members), C(first) (the first 20 member ids) and C(requests).
   returned: in diff mode
   type: dict
   sample:

@@ -77,7 +77,8 @@ def test_install_goes_after_the_license_to_the_licensed_members_and_follows_thei
             },
             **({"InstallAsManaged": True} if ids == (MAC["enrollment_id"],) else {}),
         )
-        assert type(command["Command"]["iTunesStoreID"]) is int
+        store_id = command["Command"]["iTunesStoreID"]
+        assert isinstance(store_id, int) and not isinstance(store_id, bool)  # an integer, as Apple's key wants
     assert result["changed"] is True and sorted(result["mdm"]["sent"]) == sorted(
         [IPHONE["serial"], IPAD["serial"], MAC["serial"]]
     )
