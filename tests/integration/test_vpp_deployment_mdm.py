@@ -212,6 +212,7 @@ def test_an_uninstall_removes_the_app_before_the_license_comes_back(stacks):
         [
             deploy("remove", "pages-gone", "device", [IPAD, MAC], action="uninstall"),
             deploy("remove now", "pages-gone-now", "device", [IPHONE], action="uninstall", reclaim_when="sent"),
+            deploy("not yet", "pages-gone", "device", [IPAD, MAC], action="uninstall"),  # before the devices answer
         ]
     )
     removals = enqueued(stack.requests("PUT", ENQUEUE), ENQUEUE)
@@ -222,11 +223,15 @@ def test_an_uninstall_removes_the_app_before_the_license_comes_back(stacks):
     assert sorted(i for ids, _c in removals for i in ids) == sorted(d["enrollment_id"] for d in (IPHONE, IPAD, MAC))
     [disassociate] = apple_disassociates(sim)  # the iPhone's, once NanoMDM queued its removal
     assert disassociate["body"]["serialNumbers"] == [IPHONE["serial"]]
-    assert first_time(stack.requests("PUT", ENQUEUE)) < disassociate["time"]
+    [iphone_removal] = [e for e in stack.requests("PUT", ENQUEUE) if IPHONE["enrollment_id"] in e["path"]]
+    assert iphone_removal["time"] < disassociate["time"]
     assert apple_holders(sim, PAGES) >= {("device", IPAD["serial"]), ("device", MAC["serial"])}
     assert ("device", IPHONE["serial"]) not in apple_holders(sim, PAGES)
     assert run.result("remove")["mdm"]["awaiting_removal"] == sorted([IPAD["serial"], MAC["serial"]])
     assert run.result("remove now")["reclaimed"] == [IPHONE["serial"]]
+    # a rerun before the devices confirmed sends nothing more and takes nothing back
+    assert run.result("not yet")["changed"] is False and run.result("not yet")["reclaimed"] == []
+    assert run.result("not yet")["mdm"]["awaiting_removal"] == sorted([IPAD["serial"], MAC["serial"]])
 
     # the devices confirm: recorded through vpp_events; the next run takes the licenses back, and only then
     stack.connect([IPAD["enrollment_id"], MAC["enrollment_id"]])
