@@ -142,6 +142,8 @@ def test_make_demo_runs_every_step_prints_the_table_and_the_report_and_stops_eve
     # 2 assigned before + 3 deployed - 1 reclaimed; of the 3 deployed, the reclaimed Mac no longer counts
     assert table_row(demo.stdout, "Pages", "acme-hq")[2:6] == ["120", "4", "116", "2"]
     assert table_row(demo.stdout, "Swift Playgrounds", "springfield-elementary")[2:6] == ["150", "2", "148", "2"]
+    # Keynote was installed through the MDM, then removed and reclaimed: nothing assigned, deployed or installed
+    assert table_row(demo.stdout, "Keynote", "acme-hq")[2:7] == ["80", "0", "80", "0", "0"]
     assert "21 apps, 4 books, 2 tokens;" in demo.stdout
     # the listing says what it lists: 14 + 11 entries, Pages under each of the two locations that bought it
     listed = re.search(r"\"msg\": \"(25 apps and books: .*)\"", demo.stdout)
