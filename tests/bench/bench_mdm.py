@@ -35,7 +35,16 @@ import sys
 import tempfile
 import time
 
-from bench_district import APPLE_RATE, LOCATION, PAGE_SIZE, STORE_KEY, api_requests, register_tokens, run_play
+from bench_district import (
+    APPLE_RATE,
+    LOCATION,
+    PAGE_SIZE,
+    STORE_KEY,
+    api_requests,
+    register_tokens,
+    run_play,
+    sim_hook,
+)
 from bench_district import start_simulator as start_apple
 from benchlib import ROOT, MDMServerProcess, importable_collection, load_average, machine, write_report
 
@@ -97,6 +106,18 @@ def deployment_task(mode, action, members, mdm):
     return {"mdm.vpp.vpp_deployment": options, "register": "measured"}
 
 
+def timeline(apple, mdm, started, ended):
+    """Seconds from the play's start to its first and last Apple request, first and last MDM enqueue, and end: where
+    the wall time goes (before the first request: Ansible's and the module's start-up, the members file, the plan;
+    after the last: the members' states, the result and Ansible's handling of it)."""
+    apple_times = [entry["time"] for entry in sim_hook(apple, "GET", "request_log?location=" + LOCATION)]
+    points = {"apple_first": min(apple_times), "apple_last": max(apple_times), "end": ended}
+    if mdm is not None:
+        mdm_times = [entry["time"] for entry in mdm.hook("GET", "request_log") if entry["path"].startswith("/v1/")]
+        points.update(mdm_first=min(mdm_times), mdm_last=max(mdm_times))
+    return {name: round(value - started, 1) for name, value in points.items()}
+
+
 def mdm_span(log):
     """Seconds from the first to the last MDM enqueue the stand-in received (arrival times)."""
     times = [entry["time"] for entry in log if entry["method"] == "PUT" and entry["path"].startswith("/v1/enqueue")]
@@ -121,10 +142,11 @@ def run_mode(workdir, mode, devices, members, mdm_scenario):
         run_play(base, mode + "-sync", [{"mdm.vpp.vpp_sync": {}, "register": "measured"}], env)  # set-up: metadata
         for action in ("install", "uninstall"):
             clear(apple, mdm)
-            memory, load = {}, load_average()
+            memory, load, started = {}, load_average(), time.time()
             seconds, result = run_play(base, "%s-%s" % (mode, action), [deployment_task(mode, action, members, mdm)],
                                        env, memory=memory)  # fmt: skip
             figures[action] = measured(apple, mdm, action, devices, seconds, result, memory, load)
+            figures[action]["timeline"] = timeline(apple, mdm, started, time.time())
     finally:
         apple.stop()
         if mdm:
@@ -237,6 +259,20 @@ def report(figures):
                 thousands(mdm["requests"]) if mdm else "-", mdm["span_seconds"] if mdm else "-",
                 thousands(item["done"]), item["memory"]["tree_peak_rss_mb"], item["memory"]["process_peak_rss_mb"],
                 item["load_before"]))  # fmt: skip
+    lines += ["", "Where the wall time goes: seconds from the start of `ansible-playbook` to its first and last",
+              "request to Apple, its first and last request to the MDM, and its end. Before the first request:",
+              "Ansible's and the module's start-up, the members file read and checked, the store read, the plan.",
+              "After the last: the members' states written, the result (every member listed) returned and handled",
+              "by Ansible, the play's `copy` of it.", "",
+              "| mode | action | first Apple | last Apple | first MDM | last MDM | end |",
+              "|---|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for mode in MODES:
+        for action in ("install", "uninstall"):
+            points = figures[mode][action].get("timeline")
+            if points:
+                lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                    mode, action, points["apple_first"], points["apple_last"], points.get("mdm_first", "-"),
+                    points.get("mdm_last", "-"), points["end"]))  # fmt: skip
     lines += ["", "What the MDM part adds (`command` minus `license`, same devices, same machine minutes apart):", ""]
     for action in ("install", "uninstall"):
         extra = command[action]["seconds"] - license_[action]["seconds"]
