@@ -122,10 +122,12 @@ stop_process = if [ -f $(1) ]; then pid="$$(cat $(1))"; kill "$$pid" 2>/dev/null
 # The MDM part of the demo: the event source mdm.vpp.vpp_events (the MDM's webhook, run by tools/vpp_events_run.py
 # without ansible-rulebook; its events, one JSON line each, in $(EVENTS_OUT)) and the NanoMDM stand-in, whose
 # devices connect by themselves after a push (--background), install only what Apple licensed (--license-oracle:
-# the Apple simulator's acme-hq) and post their answers to the event source. events-start first: mdm-start needs
-# its port, and the Apple simulator's URL (sim-start).
+# the Apple simulator's acme-hq) and post their answers to the event source, signed (X-Hmac-Signature, checked by
+# the event source: both get MDM_WEBHOOK_SECRET, a demo value). events-start first: mdm-start needs its port, and
+# the Apple simulator's URL (sim-start).
 MDM_SCENARIO ?= tests/mdm_simulator/scenarios/demo.yml
 MDM_API_KEY ?= demo-nanomdm-api-key
+MDM_WEBHOOK_SECRET ?= demo-webhook-hmac-key
 MDM_PID := $(RUN_DIR)/mdm.pid
 MDM_LOG := $(RUN_DIR)/mdm.log
 MDM_PORT_FILE := $(RUN_DIR)/mdm.port
@@ -140,7 +142,7 @@ events-start: $(STAMP) $(COLLECTION_LINK)
 		echo "event source already running (pid $$(cat $(EVENTS_PID)))"; \
 	else \
 		rm -f $(EVENTS_PORT_FILE) $(EVENTS_LOG); \
-		$(BIN)/python tools/vpp_events_run.py --collections $(abspath $(COLLECTIONS_DIR)) \
+		VPP_MDM_WEBHOOK_SECRET="$(MDM_WEBHOOK_SECRET)" $(BIN)/python tools/vpp_events_run.py --collections $(abspath $(COLLECTIONS_DIR)) \
 			--store $(abspath $(DEMO_STORE)) --port 0 --port-file $(EVENTS_PORT_FILE) --wait-for-store 120 \
 			>> $(EVENTS_OUT) 2> $(EVENTS_LOG) & echo $$! > $(EVENTS_PID); \
 		for i in $$(seq 50); do [ -s $(EVENTS_PORT_FILE) ] && break; sleep 0.1; done; \
@@ -160,7 +162,8 @@ mdm-start: $(STAMP)
 		[ -n "$$apple" ] && [ -n "$$events" ] || { echo "mdm-start needs sim-start and events-start first"; exit 1; }; \
 		rm -f $(MDM_LOG); \
 		$(BIN)/python -m tests.mdm_simulator --flavor nanomdm --scenario $(MDM_SCENARIO) --port 0 \
-			--port-file $(MDM_PORT_FILE) --api-key "$(MDM_API_KEY)" --background \
+			--port-file $(MDM_PORT_FILE) --api-key "$(MDM_API_KEY)" --webhook-hmac-key "$(MDM_WEBHOOK_SECRET)" \
+			--background \
 			--license-oracle "{\"apple_sim_url\": \"$${apple%/mdm/v2}\", \"location\": \"acme-hq\"}" \
 			--webhook-url "http://127.0.0.1:$$events/mdm/webhook" > $(MDM_LOG) 2>&1 & echo $$! > $(MDM_PID); \
 		for i in $$(seq 50); do grep -q '^URL=' $(MDM_LOG) 2>/dev/null && break; sleep 0.2; done; \

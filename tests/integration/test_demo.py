@@ -125,6 +125,10 @@ def test_make_demo_runs_every_step_prints_the_table_and_the_report_and_stops_eve
         + [("keynote-sales-devices-returned", "removed")] * 3
     )  # fmt: skip
     assert "Device answers recorded by mdm.vpp.vpp_events: %s (7 events)" % (run_dir / "events.jsonl") in demo.stdout
+    # the answers were signed by the stand-in and checked by the event source (which warns when it has no key)
+    events_log = (run_dir / "events.log").read_text()
+    assert "listening on 127.0.0.1" in events_log
+    assert "accepted unsigned" not in events_log
 
     # the license table, with the counts after the deployments and the reclaim
     assert table_row(demo.stdout, "Logic Pro", "acme-hq") == [
