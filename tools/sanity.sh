@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
 # Run ansible-test sanity on this checkout without Docker and without the download ansible-test cannot make here.
-# Usage: tools/sanity.sh [extra ansible-test arguments]
+# Usage: tools/sanity.sh [--pair CORE:PYTHON] [extra ansible-test arguments]
+#   default: ansible-core of requirements-dev.txt on $PYTHON (python3), in .venv-sanity;
+#   --pair:  that ansible-core's ansible-test on that Python X.Y (a pair of the support matrix, tests/matrix/pairs.txt),
+#            in .venv-sanity-<core>-py<X.Y>; make matrix runs it for every supported Python.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-venv="$repo/.venv-sanity"
-python="${PYTHON:-python3}"
-# One run at a time: a second run would rebuild the shared virtual environment under the first.
-exec 9>"$repo/.venv-sanity.lock"
+if [ "${1:-}" = "--pair" ]; then
+    pair=$2
+    shift 2
+    # shellcheck source=tools/find_python.sh
+    . "$repo/tools/find_python.sh"
+    core_version=${pair%%:*}
+    python=$(find_python "${pair#*:}")
+    venv="$repo/.venv-sanity-$core_version-py${pair#*:}"
+else
+    core_version=$(sed -n 's/^ansible-core==//p' "$repo/requirements-dev.txt")
+    python="${PYTHON:-python3}"
+    venv="$repo/.venv-sanity"
+fi
+# One run at a time per environment: a second run would rebuild the virtual environment under the first.
+exec 9>"$venv.lock"
 flock 9
 
-core_version=$(sed -n 's/^ansible-core==//p' "$repo/requirements-dev.txt")
-
 # A separate virtual environment: ansible-test installs its own pinned linters into it.
-if [ ! -x "$venv/bin/ansible-test" ] || ! "$venv/bin/python" -m pip show ansible-core 2>/dev/null | grep -qx "Version: $core_version"; then
+if [ ! -x "$venv/bin/ansible-test" ] || ! "$venv/bin/python" -m pip show ansible-core 2>/dev/null | grep -qx "Version: $core_version" \
+    || [ "$("$venv/bin/python" -VV)" != "$("$python" -VV)" ]; then
     rm -rf "$venv"
     "$python" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "ansible-core==$core_version"

@@ -11,10 +11,14 @@ again and NanoMDM's "command already exists" tells it was queued (install_plan.p
 
 from __future__ import annotations
 
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import command_view
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, MDMError
 from ansible_collections.mdm.vpp.plugins.module_utils.install_plan import (
     NO_ENROLLMENT,
     NO_ENROLLMENT_MICROMDM,
+    NOT_SENT_AGAIN,
+    UNKNOWN_ENROLLMENT,
+    chunks,
     command_groups,
     mac_only,
     plan_installs,
@@ -44,6 +48,13 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     SENDING,
     SENT,
 )
+
+
+def refusal_message(reason):
+    """A member's failure text for the MDM's refusal to queue its command."""
+    if reason.startswith(UNKNOWN_ENROLLMENT):
+        return "MDM: %s; %s" % (reason, NOT_SENT_AGAIN)
+    return "MDM: %s" % reason
 
 
 class DeploymentInstalls:
@@ -77,19 +88,22 @@ class DeploymentInstalls:
         if self.mdm is None:
             return None
         size = self.mdm.max_ids_per_enqueue
-        installs = plan_installs(sorted(rows.values(), key=lambda row: row["member_id"]), self.members, self._for_mac())
+        installs = plan_installs(
+            sorted(rows.values(), key=lambda row: row["member_id"]), self.members, self._for_mac(), self.stored_before
+        )
         removals = plan_removals(plan["to_reclaim"], rows, self.params["reclaim_when"])
         to_install = installs["to_send"] + [entry for group in installs["resend"].values() for entry in group]
         to_remove = removals["to_send"] + [entry for group in removals["resend"].values() for entry in group]
         return {
             "install_via": self.install_via,
-            "install": {"members": len(to_install), "requests": request_count(to_install, size)},
-            "remove": {"members": len(to_remove), "requests": request_count(to_remove, size)},
+            "install": command_view(to_install, request_count(to_install, size)),
+            "remove": command_view(to_remove, len(chunks(to_remove, size))),
             "awaiting_removal": len(removals["awaiting"]),
             "reclaim_now": len(removals["reclaim"]),
             "without_enrollment": sorted(
                 entry["member_id"] for entry in installs["unenrolled"] + removals["unenrolled"]
             ),
+            "unknown_enrollment": sorted(entry["member_id"] for entry in installs["unknown"]),
         }
 
     def _for_mac(self):
@@ -104,8 +118,12 @@ class DeploymentInstalls:
             return
         wanted = {member["member_id"] for member in self.members}
         rows = self._rows_with_enrollments(wanted, only_licensed=True)
-        plan = plan_installs(sorted(rows.values(), key=lambda row: row["member_id"]), self.members, self._for_mac())
+        plan = plan_installs(
+            sorted(rows.values(), key=lambda row: row["member_id"]), self.members, self._for_mac(), self.stored_before
+        )
         self._unenrolled(plan["unenrolled"])
+        for entry in plan["unknown"]:
+            self.note_failure(entry["member_id"], None, refusal_message(entry["error"]))
         if self.install_via == INSTALL_VIA_DECLARATION:
             entries = plan["to_send"] + [entry for group in plan["resend"].values() for entry in group]
             self._declare(entries, present=True)
@@ -132,7 +150,7 @@ class DeploymentInstalls:
         else:
             for command_uuid, group in sorted(split["resend"].items()):
                 accepted += self._enqueue(command_uuid, group, removal=True)
-            for _mac, chunk in command_groups(split["to_send"], self.mdm.max_ids_per_enqueue):
+            for chunk in chunks(split["to_send"], self.mdm.max_ids_per_enqueue):
                 accepted += self._enqueue(new_command_uuid(), chunk, removal=True)
         if self.params["reclaim_when"] == RECLAIM_WHEN_SENT:
             split["reclaim"] += accepted
@@ -217,7 +235,7 @@ class DeploymentInstalls:
                     self.installs["push_failed"][entry["member_id"]] = push_error
             else:
                 refused.append((entry, reason))
-                self.note_failure(entry["member_id"], None, "MDM: %s" % reason)
+                self.note_failure(entry["member_id"], None, refusal_message(reason))
         self._record(accepted, sent, command_uuid)
         for entry, reason in refused:
             self._record([entry], failed, command_uuid, error=reason)

@@ -153,14 +153,19 @@ def member_changes(plan, stored, members):
     return rows
 
 
+def command_view(entries, requests=None):
+    """One MDM command of a run: how many members, the first ``DIFF_EXAMPLES`` of them, in how many requests."""
+    member_ids = sorted(entry if isinstance(entry, str) else entry["member_id"] for entry in entries)
+    return {"members": len(member_ids), "first": member_ids[:DIFF_EXAMPLES], "requests": requests}
+
+
 def mdm_commands(mdm):
     """The MDM commands of a run for a diff: members and requests of each, from what went (``sent`` lists) or
-    what would go (a prediction's ``install``/``remove`` counts)."""
+    what would go (a prediction's ``install``/``remove``)."""
     if "install" in mdm:
         install, remove = mdm["install"], mdm["remove"]
     else:
-        install = {"members": len(mdm["sent"]), "requests": None}
-        remove = {"members": len(mdm["removal_sent"]), "requests": None}
+        install, remove = command_view(mdm["sent"]), command_view(mdm["removal_sent"])
     via = mdm["install_via"]
     return {
         "install_via": via,

@@ -12,6 +12,7 @@ gives the license back once the device confirmed the removal (``reclaim_when: re
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
+    INSTALL_FAILED,
     NOT_NOW,
     RECLAIM_WHEN_SENT,
     REMOVAL_SENDING,
@@ -25,6 +26,9 @@ NO_ENROLLMENT = (
     "no enrollment id: give the member's enrollment_id (its device UDID, or UDID:UserID for a macOS user channel)"
 )
 NO_ENROLLMENT_MICROMDM = "MicroMDM knows no enrolled device with this serial number"
+# How a driver's refusal begins when the MDM server said it does not know the enrollment (NanoMDM: no push data).
+UNKNOWN_ENROLLMENT = "unknown enrollment"
+NOT_SENT_AGAIN = "not sent again until the member's enrollment_id changes or its device enrolls"
 MACOS = "macos"
 
 # Install states after which nothing is sent again to the member's device (an error is retried on the next run).
@@ -44,22 +48,37 @@ def mac_only(platforms):
     return bool(platforms) and platforms <= {"mac", "macos", "osx"}
 
 
-def plan_installs(rows, members, app_for_mac=False):
-    """``{"to_send": [...], "resend": {uuid: [...]}, "unenrolled": [...]}`` for the licensed members of ``rows``.
+def unknown_to_mdm(row):
+    """Whether the MDM server refused the member's install because it does not know the enrollment."""
+    return row.get("install_state") == INSTALL_FAILED and str(row.get("install_error") or "").startswith(
+        UNKNOWN_ENROLLMENT
+    )
+
+
+def plan_installs(rows, members, app_for_mac=False, before=None):
+    """``{"to_send": [...], "resend": {uuid: [...]}, "unenrolled": [...], "unknown": [...]}`` for the licensed
+    members of ``rows``.
 
     ``rows``: the deployment's member rows after the license step; ``members``: the wanted members (enrollment id
-    and platform as the task gives them). Entries: ``{member_id, enrollment_id, mac}``. ``resend`` groups members
-    recorded ``sending`` by a run that stopped before the MDM answered: sent again with the same command UUID.
+    and platform as the task gives them); ``before``: ``{member_id: row}`` as stored before this run. Entries:
+    ``{member_id, enrollment_id, mac}``. ``resend`` groups members recorded ``sending`` by a run that stopped before
+    the MDM answered: sent again with the same command UUID. ``unknown``: members whose enrollment the MDM said it
+    does not know, with the same enrollment id as then: not sent again (a rerun stays quiet), still failed; their
+    entries carry the recorded ``error``.
     """
     wanted = {member["member_id"]: member for member in members}
-    plan = {"to_send": [], "resend": {}, "unenrolled": []}
+    before = before or {}
+    plan = {"to_send": [], "resend": {}, "unenrolled": [], "unknown": []}
     for row in rows:
         member = wanted.get(row["member_id"])
         if member is None or not needs_install(row):
             continue
         entry = install_entry(row, member, app_for_mac)
+        earlier = before.get(row["member_id"]) or row
         if entry["enrollment_id"] is None:
             plan["unenrolled"].append(entry)
+        elif unknown_to_mdm(earlier) and earlier.get("enrollment_id") == entry["enrollment_id"]:
+            plan["unknown"].append(dict(entry, error=earlier["install_error"]))
         elif row.get("install_state") == SENDING and row.get("command_uuid"):
             plan["resend"].setdefault(row["command_uuid"], []).append(entry)
         else:
@@ -110,10 +129,11 @@ def chunks(entries, size):
 
 
 def command_groups(entries, size):
-    """Install entries grouped by command shape (Mac or not: ``InstallAsManaged``), each cut to ``size`` ids."""
+    """Install entries grouped by command shape (Mac or not: ``InstallAsManaged``), each cut to ``size`` ids.
+    Removal entries (the license plan's, without ``mac``) count as not Mac: RemoveApplication has one shape."""
     groups = []
     for mac in (False, True):
-        same = [entry for entry in entries if entry["mac"] == mac]
+        same = [entry for entry in entries if entry.get("mac", False) == mac]
         groups.extend((mac, chunk) for chunk in chunks(same, size))
     return groups
 

@@ -10,7 +10,7 @@ of the flavor's fixed user, set once on the transport's session; it is never in 
 
 from __future__ import annotations
 
-from ansible_collections.mdm.vpp.plugins.module_utils.mdm_classifier import BodySession, MDMClassifier, MDMClient
+from ansible_collections.mdm.vpp.plugins.module_utils.mdm_classifier import MDMClassifier, MDMClient
 from ansible_collections.mdm.vpp.plugins.module_utils.mdm_micromdm import MicroMDMClient
 from ansible_collections.mdm.vpp.plugins.module_utils.mdm_nanomdm import NanoHUBClient, NanoMDMClient
 from ansible_collections.mdm.vpp.plugins.module_utils.transport import Transport, new_session
@@ -34,7 +34,7 @@ def open_mdm(mdm_type, url, api_key, validate_certs=True, ca_path=None, timeout=
         ca_path=ca_path,
         timeout=timeout,
         retries=retries,
-        session=BodySession(new_session(POOL_SIZE, "application/json")),
+        session=new_session(POOL_SIZE, "application/json"),
     )
     transport.session.auth = (driver.user, api_key)  # the one place the credentials are kept
     return driver(transport, url)

@@ -27,50 +27,11 @@ PLIST = "application/x-apple-plist"
 
 
 class RawBody:
-    """A request body sent as it is (a command's XML plist), given to ``Transport.send`` as its ``json``."""
+    """A request body sent as it is (a command's XML plist), with its content type."""
 
     def __init__(self, content, content_type=PLIST):
         self.content = content
         self.content_type = content_type
-
-
-class BodySession:
-    """The transport's session, able to send a ``RawBody``: the transport only knows JSON bodies.
-
-    Delegates everything else (``headers``, ``verify``, ``auth``, ``close``) to the ``requests`` session it wraps.
-    """
-
-    def __init__(self, session):
-        self.session = session
-
-    @property
-    def headers(self):
-        return self.session.headers
-
-    @property
-    def verify(self):
-        return self.session.verify
-
-    @verify.setter
-    def verify(self, value):
-        self.session.verify = value
-
-    @property
-    def auth(self):
-        return self.session.auth
-
-    @auth.setter
-    def auth(self, value):
-        self.session.auth = value
-
-    def request(self, method, url, json=None, headers=None, **kwargs):
-        if isinstance(json, RawBody):
-            headers = dict(headers or {}, **{"Content-Type": json.content_type})
-            return self.session.request(method, url, data=json.content, headers=headers, **kwargs)
-        return self.session.request(method, url, json=json, headers=headers, **kwargs)
-
-    def close(self):
-        self.session.close()
 
 
 class MDMAnswer:
@@ -170,7 +131,13 @@ class MDMClient:
 
     def request(self, method, path, label, expect, *, params=None, body=None):
         """One request to ``url + path``; the ``MDMAnswer`` if its status is one of ``expect``, else ``MDMError``."""
-        answer = self.transport.send(method, self.url + path, label, params=params, json=body)
+        if isinstance(body, RawBody):
+            headers = {"Content-Type": body.content_type}
+            answer = self.transport.send(
+                method, self.url + path, label, params=params, data=body.content, headers=headers
+            )
+        else:
+            answer = self.transport.send(method, self.url + path, label, params=params, json=body)
         if answer.status not in expect:
             raise unexpected(label, self.service_name, answer)
         return answer

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from ansible_collections.mdm.vpp.plugins.module_utils import install_plan
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import MDMError
 from ansible_collections.mdm.vpp.plugins.module_utils.mdm_classifier import (
     MDMClient,
@@ -25,7 +26,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.mdm_kmfddm import KMFDDMDe
 
 RESULT_KEYS = ("status", "command_error", "push_error", "command_uuid", "no_push")
 NO_PUSH_DATA = "push data missing for id"
-UNKNOWN_ENROLLMENT = "unknown enrollment (NanoMDM has no push data for it)"
+UNKNOWN_ENROLLMENT = "%s (NanoMDM has no push data for it)" % install_plan.UNKNOWN_ENROLLMENT
 # The command UUID is already stored: kv "command already exists: <uuid>", mysql "Duplicate entry '<uuid>' ...".
 ALREADY_QUEUED = ("command already exists", "duplicate entry")
 MAX_REASON = 200

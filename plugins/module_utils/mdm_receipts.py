@@ -10,6 +10,7 @@ answer to the deployment members waiting on it and describes what changed, witho
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils import mdm_answers
+from ansible_collections.mdm.vpp.plugins.module_utils.install_plan import UNKNOWN_ENROLLMENT
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     INSTALL_FAILED,
     INSTALLED,
@@ -20,10 +21,12 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
 )
 
 EVENT_KIND = "mdm_answer"
+ENROLLED_TOPIC = "mdm.TokenUpdate"  # the device enrolled (again) and can be pushed
 DDM_STATUS_PREFIX = "ddm:"
 # A declaration's app state and the install state it means; ``removed`` only for members being uninstalled.
 DDM_STATES = {"managed": INSTALLED, "failed": INSTALL_FAILED}
 REMOVABLE_STATES = (REMOVAL_SENDING, REMOVAL_SENT, INSTALLED)
+REMOVAL_STATES = (REMOVAL_SENDING, REMOVAL_SENT, REMOVED, REMOVAL_FAILED)
 
 
 def command_decide(answer):
@@ -39,11 +42,14 @@ def command_decide(answer):
 
 
 def ddm_decide(item):
-    """``decide(member_row)`` for one ``app.managed.list`` item of a status report."""
+    """``decide(member_row)`` for one ``app.managed.list`` item of a status report (an app still reported managed
+    leaves a member whose removal is under way as it is)."""
 
     def decide(member):
         if item.get("removed"):
             return (REMOVED, None) if member["install_state"] in REMOVABLE_STATES else None
+        if member["install_state"] in REMOVAL_STATES:
+            return None
         state = DDM_STATES.get(item.get("state"))
         if state is None:
             return None
@@ -66,21 +72,32 @@ def reasons_text(reasons):
 
 
 def ddm_status(item):
-    """The status a declaration's item is recorded under (one delivery per state)."""
+    """The status an ``app.managed.list`` item is reported with: ``ddm:<state>`` or ``ddm:removed``."""
     return DDM_STATUS_PREFIX + ("removed" if item.get("removed") else str(item.get("state")))
 
 
 def receipts(answer):
-    """``(command_uuid, status, decide)`` for each record this answer makes (none for Idle)."""
+    """``(command_uuid, status, key, decide)`` for each record this answer makes (none for Idle); ``key`` is the
+    status the answer is recorded under, so that a repeated delivery is applied once.
+
+    A status report names each app by its bundle id (``identifier``; a removed app has nothing else, §1.7): that is
+    the ``command_uuid`` of the members a declaration went to. Its items are recorded per report (the webhook's
+    ``event_id``): the same state may come again in a later report (installed, removed, installed again).
+    """
     if answer.get("status_report") is not None:
+        report = answer.get("event_id")
         return [
-            (item["declaration_identifier"], ddm_status(item), ddm_decide(item))
+            (
+                item["identifier"],
+                ddm_status(item),
+                "%s@%s" % (ddm_status(item), report) if report else ddm_status(item),
+                ddm_decide(item),
+            )
             for item in mdm_answers.ddm_app_states(answer["status_report"])
-            if item.get("declaration_identifier")
         ]
     if not answer.get("command_uuid"):
         return []
-    return [(answer["command_uuid"], answer["status"], command_decide(answer))]
+    return [(answer["command_uuid"], answer["status"], answer["status"], command_decide(answer))]
 
 
 def member_event(answer, command_uuid, status, member, error):
@@ -131,14 +148,22 @@ def remembering_decide(decide, errors, waiting):
 
 
 def record_answer(store, answer):
-    """Record a parsed webhook answer in the store; return the events it makes (none for a duplicate)."""
+    """Record a parsed webhook answer in the store; return the events it makes (none for a duplicate).
+
+    A ``TokenUpdate`` check-in says the MDM can reach the enrollment now: members whose install it refused as an
+    unknown enrollment go back to nothing sent (the next run sends them the install), one event each.
+    """
     events = []
     enrollment_id = answer.get("enrollment_id") or answer.get("udid")
-    for command_uuid, status, decide in receipts(answer):
+    if answer.get("topic") == ENROLLED_TOPIC and enrollment_id:
+        for member in store.forget_refusals(enrollment_id, UNKNOWN_ENROLLMENT):
+            events.append(member_event(answer, None, answer.get("topic"), member, None))
+        return events
+    for command_uuid, status, key, decide in receipts(answer):
         errors = {}
         waiting = []
         remembering = remembering_decide(decide, errors, waiting)
-        outcome = store.record_mdm_answer(command_uuid, enrollment_id, status, remembering)
+        outcome = store.record_mdm_answer(command_uuid, enrollment_id, key, remembering)
         if outcome["duplicate"]:
             continue
         for member in outcome["members"]:

@@ -34,6 +34,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.client import (
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, VPPError
 from ansible_collections.mdm.vpp.plugins.module_utils.mdm import MDM_TYPES, open_mdm
 from ansible_collections.mdm.vpp.plugins.module_utils.paging import MAX_PAGES_IN_FLIGHT
+from ansible_collections.mdm.vpp.plugins.module_utils.support import unsupported_controller, untested_controller
 from ansible_collections.mdm.vpp.plugins.module_utils.transport import close_connection_pool, new_connection_pool
 
 VPP_COMMON_ARGSPEC = {
@@ -203,6 +204,12 @@ class VPPModule:
 
     def __init__(self, argument_spec=None, names=(), **kwargs):
         self._module = AnsibleModule(argument_spec=common_argspec(argument_spec), **kwargs)
+        unsupported = unsupported_controller()
+        if unsupported:
+            self._module.fail_json(msg=unsupported)
+        untested = untested_controller()
+        if untested:
+            self._module.warn(untested)
         if not HAS_REQUESTS:
             self._module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self._store = None

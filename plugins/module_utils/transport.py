@@ -237,12 +237,13 @@ class Transport:
         if not self._shared_pool:  # a session holds nothing but its adapters' connections
             self.session.close()
 
-    def send(self, method, url, label, *, params=None, json=None, headers=None, check=None, pace=None):
+    def send(self, method, url, label, *, params=None, json=None, data=None, headers=None, check=None, pace=None):
         """One request, retried as needed; returns the decoded answer.
 
-        ``label`` (``"GET /assets"``) names the request in errors and accounting. ``pace()`` runs before every
-        attempt (a rate limiter's wait). ``check(payload, label)`` runs inside the retry loop; it raises
-        ``Retryable`` to have the attempt retried, or any other error to stop.
+        The body is ``json`` (encoded as JSON) or ``data`` (bytes sent as they are, their ``Content-Type`` in
+        ``headers``: an MDM command's plist). ``label`` (``"GET /assets"``) names the request in errors and
+        accounting. ``pace()`` runs before every attempt (a rate limiter's wait). ``check(payload, label)`` runs
+        inside the retry loop; it raises ``Retryable`` to have the attempt retried, or any other error to stop.
         """
         last = None
         for attempt in range(self.retries + 1):
@@ -251,7 +252,7 @@ class Transport:
             try:
                 if pace is not None:
                     pace()
-                payload = self._attempt(method, url, label, params, json, headers)
+                payload = self._attempt(method, url, label, params, json, data, headers)
                 if check is not None:
                     check(payload, label)
             except Retryable as retryable:
@@ -262,7 +263,7 @@ class Transport:
             return payload
         raise self._exhausted(last, attempt + 1)
 
-    def _attempt(self, method, url, label, params, json, headers):
+    def _attempt(self, method, url, label, params, json, data, headers):
         self._count(label)
         deadline = time.monotonic() + self.timeout  # the whole request, not each socket read
         try:
@@ -271,6 +272,7 @@ class Transport:
                 url,
                 params=params,
                 json=json,
+                data=data,
                 headers=dict(headers or {}),
                 timeout=self.timeout,
                 verify=self.verify,

@@ -179,7 +179,11 @@ options:
         uninstall takes them out of the set, which removes the app.
       - A rerun sends nothing to a member already sent the command, unless its device answered with an error.
         Members without an enrollment id fail (O(allow_partial) accepts them), except with MicroMDM, which looks
-        a device collection's serial numbers up.
+        a device collection's serial numbers up (C(POST /v1/devices), one request per 500 serial numbers).
+      - A member whose enrollment the MDM server does not know (NanoMDM and NanoHUB say so) fails, and is not sent
+        the install again while its C(enrollment_id) stays the same, so a rerun stays unchanged and still lists it
+        in RV(failed_members). The next run sends it once its enrollment id changed, or once its device enrolled
+        (the MDM's C(mdm.TokenUpdate) reaching C(mdm.vpp.vpp_events)).
       - The devices' answers reach the store through the event source C(mdm.vpp.vpp_events) (see
         C(docs/mdm.md)). A member goes from V(sent) to V(installed), V(not_now) or V(failed) with the device's
         ErrorChain.
@@ -500,7 +504,9 @@ requests:
 mdm:
   description:
     - What this run asked of the MDM server (with an MDM and O(install_via) other than V(license)).
-    - In check mode the prediction is C(plan.mdm) instead, with the members and requests each command would take.
+    - In check mode the prediction is C(plan.mdm) instead, with the members (their number and the first 20) and
+      requests each command would take, and the members it would not reach (C(without_enrollment),
+      C(unknown_enrollment)).
   returned: with O(state=present) and an MDM server, except in check mode
   type: dict
   contains:
@@ -551,6 +557,9 @@ diff:
     - The deployment before and after (members counted by state), with C(app), the app's name and adamId.
     - C(after.member_changes) names the members that gain a license, lose one, join or leave the collection (the
       first 20 of each, with C(count)); C(members) has all four, empty ones included.
+    - With an MDM server, C(after.mdm) shows each command that goes (in check mode, would go), C(InstallApplication)
+      and C(RemoveApplication) (for declarations, C(declaration set (add)) and C(declaration set (remove))), with
+      C(members), C(first) (the first 20 member ids) and C(requests).
   returned: in diff mode
   type: dict
   sample:

@@ -126,8 +126,8 @@ deployments:
         - Members by install state, with an MDM server (C(none) for members nothing was sent to).
         - V(sending) and V(removal_sending) (a run stopped before the MDM answered; the next run sends the same
           command again), V(sent) and V(removal_sent) (queued by the MDM), V(not_now) (the device will answer
-          later), V(installed), V(failed) (the device's error in C(install_error)), V(removed),
-          V(removal_failed).
+          later), V(installed), V(failed) (the device's error, or the MDM server's refusal, in C(install_error)),
+          V(removed), V(removal_failed).
       type: dict
       sample: {"installed": 2, "none": 0}
     created_at:

@@ -14,6 +14,7 @@ the same HTTP requests with a bare ``requests.Session`` and writing rows with ``
 - B4 3,000 locations x (20 assets, 300 assignments): full and incremental ``vpp_sync`` through ``ansible-playbook``.
 - B5 ``vpp_deployment`` of one app to 100,000 devices, then the uninstall: requests vs the minimum, wall time.
 - B6 is ``bench_apps.py`` (``vpp_app_info`` over 10,000 apps); this script includes its figures.
+- B7 is ``bench_mdm.py`` (the B5 install and uninstall through NanoMDM); this script includes its report.
 
     .venv/bin/python tests/bench/bench_district.py                         # everything, writes docs/BENCHMARKS.md
     .venv/bin/python tests/bench/bench_district.py --only B1 --assignments 100000 --no-write
@@ -47,6 +48,7 @@ from benchlib import (
     print_figures,
     read_token,
     run_playbook,
+    run_playbook_measured,
     write_report,
 )
 
@@ -390,8 +392,10 @@ def bench_incremental(workdir, assignments, users, assets):
             "unchanged": dict(unchanged, minimum=minimum_sync_requests(assets, 0, 0))}  # fmt: skip
 
 
-def run_play(base, name, tasks, env):
-    """One ``ansible-playbook`` run on localhost; returns its wall time and what the last task wrote to a file."""
+def run_play(base, name, tasks, env, memory=None):
+    """One ``ansible-playbook`` run on localhost; returns its wall time and what the last task wrote to a file.
+
+    ``memory``: a dict to fill with the peak RSS of the run's process tree (``benchlib.TreeMemory``)."""
     output = os.path.join(base, name + ".json")
     play = [
         {
@@ -400,7 +404,11 @@ def run_play(base, name, tasks, env):
             "tasks": tasks + [{"ansible.builtin.copy": {"content": "{{ measured | to_json }}", "dest": output}}],
         }
     ]
-    seconds = run_playbook(base, os.path.join(base, name + ".yml"), play, env)
+    if memory is None:
+        seconds = run_playbook(base, os.path.join(base, name + ".yml"), play, env)
+    else:
+        seconds, figures = run_playbook_measured(base, os.path.join(base, name + ".yml"), play, env)
+        memory.update(figures)
     with open(output, encoding="utf-8") as handle:
         return round(seconds, 1), json.load(handle)
 
@@ -522,6 +530,17 @@ def latency_sections(path):
              "Full report: [docs/benchmarks/latency.md](benchmarks/latency.md), a run of its own: %s"
              % (run[0][2:] if run else "(no run line)"), ""]  # fmt: skip
     return lines + ["#" + line if line.startswith("## ") else line for line in body] + [""]
+
+
+def included_report(path):
+    """Another benchmark's whole report as a section of this one (B7 comes from bench_mdm.py): its title one level
+    down, its run's own machine and load lines kept (it runs at another time than this script)."""
+    if not os.path.exists(path):
+        return ["## B7 (not run: %s is missing)" % os.path.relpath(path, ROOT), ""]
+    with open(path, encoding="utf-8") as handle:
+        lines = [line.rstrip("\n") for line in handle]
+    source = "Full report: [docs/benchmarks/%s](benchmarks/%s)." % ((os.path.basename(path),) * 2)
+    return ["#" + lines[0], "", source] + lines[1:] + ([""] if lines[-1] else [])
 
 
 def all_seconds(side):
@@ -727,14 +746,15 @@ def report(figures):
         "",
     ]
     lines += included_table(os.path.join(ROOT, "docs", "benchmarks", "apps.md"))
+    lines += [""] + included_report(os.path.join(ROOT, "docs", "benchmarks", "mdm.md"))
     lines += [
-        "",
         "## Earlier benchmarks (also run by `make bench`)",
         "",
         "- [Simulator throughput and 1,000,000-assignment memory](benchmarks/simulator.md)",
         "- [Store snapshot memory and time](benchmarks/store.md)",
         "- [Streaming a listing into the store](benchmarks/streaming.md)",
         "- [App listing](benchmarks/apps.md)",
+        "- [Install through NanoMDM](benchmarks/mdm.md)",
         "",
     ]
     lines += NOTES.splitlines() + [""] + missed_section(figures)

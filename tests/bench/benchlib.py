@@ -7,9 +7,12 @@ The scripts run as ``python tests/bench/<script>.py``, so this folder is first o
 module as ``benchlib``. It imports only the standard library: whatever it imports is loaded in every measured
 child process too, and counts in its peak RSS.
 
-- the machine: ``cpu_model()``, ``machine()``, ``load_average()``, ``peak_rss_kib()`` / ``peak_rss_mb()``;
-- the collection: ``importable_collection()``, ``content_token()``, ``run_playbook()``;
-- the simulator: ``ServerProcess`` (``python -m tests.simulator`` in a child process), ``read_token()``;
+- the machine: ``cpu_model()``, ``machine()``, ``load_average()``, ``peak_rss_kib()`` / ``peak_rss_mb()``,
+  ``TreeMemory`` (peak RSS of a process and its descendants, sampled);
+- the collection: ``importable_collection()``, ``content_token()``, ``run_playbook()``,
+  ``run_playbook_measured()``;
+- the simulators: ``ServerProcess`` (``python -m tests.simulator`` in a child process), ``read_token()``,
+  ``MDMServerProcess`` (``python -m tests.mdm_simulator``);
 - child processes and reports: ``figures_from_child()`` / ``print_figures()``, ``main_one_process_per_size()``,
   ``write_report()``.
 """
@@ -26,6 +29,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -82,6 +86,85 @@ def peak_rss_mb():
     return peak_rss_kib() / 1024.0
 
 
+def process_children():
+    """``{parent pid: [child pids]}`` of every process ``/proc`` lists now."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as handle:
+                stat = handle.read()
+        except OSError:  # gone meanwhile
+            continue
+        parent = int(stat[stat.rindex(b")") + 2 :].split()[1])  # the command name may hold blanks and brackets
+        children.setdefault(parent, []).append(int(name))
+    return children
+
+
+def process_tree(root):
+    """``root`` and every descendant of it that runs now."""
+    children, tree, todo = process_children(), [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, ()))
+    return tree
+
+
+class TreeMemory:
+    """The memory of a process and its descendants, sampled every ``interval`` seconds while in the ``with``.
+
+    ``figures()``: ``tree_peak_rss_mb`` (the largest sum of ``VmRSS`` over the tree at one sample: what the run
+    needed at its worst moment) and ``process_peak_rss_mb`` / ``process_peak_command`` (the largest ``VmHWM`` of one
+    process of the tree, the kernel's own peak, so a short spike between samples is not missed for that process).
+    A process living less than ``interval`` may be missed; Ansible's worker and module processes live for the task.
+    """
+
+    def __init__(self, root, interval=0.1):
+        self.root, self.interval = root, interval
+        self.tree_peak_kib, self.process_peak_kib, self.process_peak_command, self.samples = 0, 0, None, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tree-memory", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        while True:
+            self.sample()
+            if self._stop.wait(self.interval):
+                return
+
+    def sample(self):
+        total = 0
+        for pid in process_tree(self.root):
+            try:
+                rss, peak = proc_status_kib("VmRSS", pid), proc_status_kib("VmHWM", pid)
+                with open("/proc/%d/cmdline" % pid, "rb") as handle:
+                    command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+            except (OSError, RuntimeError):  # gone meanwhile, or a zombie without memory lines
+                continue
+            total += rss
+            if peak > self.process_peak_kib:
+                self.process_peak_kib, self.process_peak_command = peak, command[:120]
+        self.tree_peak_kib = max(self.tree_peak_kib, total)
+        self.samples += 1
+
+    def figures(self):
+        return {
+            "tree_peak_rss_mb": round(self.tree_peak_kib / 1024.0, 1),
+            "process_peak_rss_mb": round(self.process_peak_kib / 1024.0, 1),
+            "process_peak_command": self.process_peak_command,
+            "samples": self.samples,
+        }
+
+
 # --- the collection -------------------------------------------------------------------------------------------------
 
 
@@ -105,12 +188,9 @@ def content_token(name):
     return base64.b64encode(json.dumps(payload).encode()).decode()
 
 
-def run_playbook(collections_base, play_path, play, env):
-    """Write ``play`` to ``play_path`` and run it with ansible-playbook on localhost; returns its wall time (s).
-
-    The collection comes from ``collections_base`` (see ``importable_collection``), modules run with this Python,
-    and Ansible's home lies below ``collections_base`` so no run reuses another's cache; ``env`` adds variables.
-    """
+def playbook_command(collections_base, play_path, play, env):
+    """Write ``play`` to ``play_path``; the ansible-playbook command line and environment that run it (see
+    ``run_playbook``)."""
     with open(play_path, "w", encoding="utf-8") as handle:
         json.dump(play, handle)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_base, ANSIBLE_PYTHON_INTERPRETER=sys.executable,
@@ -118,12 +198,38 @@ def run_playbook(collections_base, play_path, play, env):
                **env)  # fmt: skip
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
                play_path]  # fmt: skip
+    return command, env
+
+
+def run_playbook(collections_base, play_path, play, env):
+    """Write ``play`` to ``play_path`` and run it with ansible-playbook on localhost; returns its wall time (s).
+
+    The collection comes from ``collections_base`` (see ``importable_collection``), modules run with this Python,
+    and Ansible's home lies below ``collections_base`` so no run reuses another's cache; ``env`` adds variables.
+    """
+    command, env = playbook_command(collections_base, play_path, play, env)
     started = time.perf_counter()
     completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if completed.returncode != 0:
         raise RuntimeError("ansible-playbook %s failed:\n%s" % (play_path, completed.stdout[-4000:]))
     return seconds
+
+
+def run_playbook_measured(collections_base, play_path, play, env):
+    """``run_playbook`` whose process tree's memory is sampled: ``(seconds, TreeMemory.figures())``."""
+    command, env = playbook_command(collections_base, play_path, play, env)
+    with tempfile.TemporaryFile() as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        with TreeMemory(process.pid) as memory:
+            returncode = process.wait()
+        seconds = time.perf_counter() - started
+        if returncode != 0:
+            output.seek(0)
+            text = output.read().decode("utf-8", "replace")
+            raise RuntimeError("ansible-playbook %s failed:\n%s" % (play_path, text[-4000:]))
+    return seconds, memory.figures()
 
 
 # --- the simulator --------------------------------------------------------------------------------------------------
@@ -153,6 +259,45 @@ class ServerProcess:
 
     def token(self, location):
         return read_token(self.tokens_dir, location)
+
+    def memory_mb(self, field):
+        return proc_status_kib(field, self.process.pid) / 1024.0
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+class MDMServerProcess:
+    """``python -m tests.mdm_simulator`` (the MDM stand-in) in a child process; its URL read from its first line.
+
+    ``hook(method, name, body)`` calls one of its ``/_mdm/`` test hooks (``request_counts``, ``request_log``...).
+    """
+
+    def __init__(self, scenario_path, flavor="nanomdm", api_key="secret", *options):
+        started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.mdm_simulator", "--flavor", flavor, "--scenario", scenario_path,
+             "--port", "0", "--api-key", api_key, *options],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        line = self.process.stdout.readline().strip()
+        if not line.startswith("URL="):
+            self.process.kill()
+            raise RuntimeError("the MDM stand-in did not start (it printed %r)" % line)
+        self.url = line.split("=", 1)[1]
+        self.startup_seconds = time.monotonic() - started
+
+    def hook(self, method, name, body=None):
+        import urllib.request  # pylint: disable=import-outside-toplevel  # not loaded in every measured child
+
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + "/_mdm/" + name, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=600) as answer:
+            return json.loads(answer.read())
 
     def memory_mb(self, field):
         return proc_status_kib(field, self.process.pid) / 1024.0

@@ -25,7 +25,7 @@ MAX_CLASS_LINES = 320
 # Who may import whom: a file imports from its own layer or a lower one. A new file must be given its layer here.
 FOUNDATION, LOGIC, GATEWAY, USE_CASE, ENTRY = range(5)
 LAYERS = {
-    FOUNDATION: ("errors", "version", "vocabulary", "timestamps"),
+    FOUNDATION: ("errors", "version", "vocabulary", "timestamps", "support"),
     # decisions and planning, without I/O: unit-tested without HTTP or SQL
     LOGIC: (
         "spelling",

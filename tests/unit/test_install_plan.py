@@ -59,6 +59,23 @@ def test_the_task_enrollment_wins_and_a_member_without_one_is_reported():
     assert plan["unenrolled"] == [{"member_id": "B", "enrollment_id": None, "mac": False}]
 
 
+def test_an_enrollment_the_mdm_does_not_know_is_not_sent_again_until_it_changes():
+    refused = {"install_state": "failed", "install_error": "unknown enrollment (NanoMDM has no push data for it)"}
+    device_error = {"install_state": "failed", "install_error": "Error 9610 (ASDErrorDomain): License not found"}
+    rows = [
+        dict(row("A", enrollment_id="UDID-A"), **refused),
+        dict(row("B", enrollment_id="UDID-B"), **refused),
+        dict(row("C", enrollment_id="UDID-C"), **device_error),
+    ]
+    # B's enrollment was UDID-B when the MDM refused it; the task now gives another one (stored before the MDM step)
+    before = {"A": rows[0], "B": dict(rows[1], enrollment_id="UDID-B-OLD"), "C": rows[2]}
+    plan = plan_installs(rows, [member("A"), member("B"), member("C")], before=before)
+    assert plan["unknown"] == [
+        {"member_id": "A", "enrollment_id": "UDID-A", "mac": False, "error": refused["install_error"]}
+    ]
+    assert [entry["member_id"] for entry in plan["to_send"]] == ["B", "C"]
+
+
 def test_a_stopped_run_is_resent_with_its_command_uuid():
     rows = [
         row("A", install_state="sending", enrollment_id="UDID-A", command_uuid="u-1"),

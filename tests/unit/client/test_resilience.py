@@ -82,7 +82,11 @@ class TestRateLimiter:
         entries = api_requests(sim, BRANCH)
         assert len(entries) == 46
         assert {entry["status"] for entry in entries} == {200}  # no 429 was ever served
-        assert busiest_second([entry["time"] for entry in entries]) <= 8
+        # One budget for both clients: 46 requests at 8 a second span at least (46 - 8) / 8 s of arrivals (two
+        # budgets would take half that). The limiter's per-second bound itself is checked on its own reservations
+        # above: arrival times at the server carry scheduling jitter beyond the limiter's 2% margin under load.
+        arrivals = sorted(entry["time"] for entry in entries)
+        assert arrivals[-1] - arrivals[0] >= (len(arrivals) - 8) / 8
 
 
 class TestRetries:

@@ -80,7 +80,7 @@ if _collection_root() not in sys.path:
 
 # pylint: disable=wrong-import-position
 from ansible_collections.mdm.vpp.plugins.module_utils import mdm_answers  # noqa: E402
-from ansible_collections.mdm.vpp.plugins.module_utils.errors import MDMError  # noqa: E402
+from ansible_collections.mdm.vpp.plugins.module_utils.errors import MDMError, StoreError  # noqa: E402
 from ansible_collections.mdm.vpp.plugins.module_utils.mdm_receipts import record_answer  # noqa: E402
 from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store  # noqa: E402
 
@@ -112,11 +112,18 @@ def mdm_handler(store, queue, hmac_key):
         except MDMError as exc:
             LOG.warning("MDM webhook refused: %s", exc)
             return web.Response(status=400, text="Bad Request")
-        events = await asyncio.to_thread(record_answer, store, answer)
+        try:
+            events = await asyncio.to_thread(record_answer, store, answer)
+        except StoreError as exc:
+            LOG.error("MDM webhook not recorded (the MDM server is answered 500): %s", exc)
+            return web.Response(status=500, text="Internal Server Error")
         response = web.Response(status=200, text="OK")
-        await response.prepare(request)
-        await response.write_eof()
-        for event in events:
+        try:
+            await response.prepare(request)
+            await response.write_eof()
+        except ConnectionError:
+            LOG.warning("the MDM server closed the connection before the answer; the answer is recorded")
+        for event in events:  # after the 200: a rule's slow action never holds the MDM server's webhook
             await queue.put(event)
         return response
 
@@ -127,6 +134,8 @@ def routes(store, queue, args):
     """The routing table: one route per webhook kind (Apple's notifications join it on another path)."""
     hmac_key = args.get("mdm_hmac_key") or os.environ.get("VPP_MDM_WEBHOOK_SECRET")
     key_bytes = hmac_key.encode("utf-8") if hmac_key else None
+    if key_bytes is None:
+        LOG.warning("no mdm_hmac_key (VPP_MDM_WEBHOOK_SECRET): every POST to the webhook path is accepted unsigned")
     return [web.post(args.get("mdm_path") or "/mdm/webhook", mdm_handler(store, queue, key_bytes))]
 
 
@@ -143,7 +152,11 @@ async def main(queue, args):
     """Serve the webhooks until cancelled."""
     location = args.get("store") or os.environ.get("VPP_STORE")
     if not location:
-        raise ValueError("mdm.vpp.vpp_events needs store (or the environment variable VPP_STORE)")
+        raise ValueError(
+            "mdm.vpp.vpp_events needs store (or the environment variable VPP_STORE): the mdm.vpp store whose "
+            "deployments wait on the devices' answers; set it in the source's arguments or in ansible-rulebook's "
+            "environment"
+        )
     store = open_store(location, args.get("store_key") or os.environ.get("VPP_STORE_KEY"), create=False)
     app = web.Application(client_max_size=mdm_answers.MAX_WEBHOOK_BYTES + 1)
     app.add_routes(routes(store, queue, args))

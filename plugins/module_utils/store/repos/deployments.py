@@ -32,24 +32,37 @@ MEMBER_TARGET = (
     "CASE WHEN dm.license_type = '%s' AND dm.device_user IS NOT NULL THEN dm.device_user ELSE dm.member_id END" % USER
 )
 
+# A deployment member's row joined to its license in the synced assignments: rows of members whose license no
+# longer stands (taken back, revoked at Apple) drop out.
+STANDING_LICENSE = (
+    "JOIN applications ap ON ap.id = d.application_id "
+    "JOIN assignments s ON s.token_id = ap.token_id AND s.adam_id = ap.adam_id "
+    "AND s.pricing_param = ap.pricing_param AND s.target_kind = dm.license_type "
+    "AND s.target_id = " + MEMBER_TARGET + " "
+)
+
 # Licenses our install deployments hold, per application: licensed members whose license still stands in the
 # synced assignments (one reclaimed by an uninstall deployment or revoked at Apple no longer counts), each
 # license once even when two deployments target it.
 DEPLOYED_BY_APPLICATION = (
     "SELECT d.application_id, COUNT(DISTINCT s.target_kind || ':' || s.target_id) AS deployed "
     "FROM deployments d JOIN deployment_members dm ON dm.deployment_id = d.id "
-    "JOIN applications ap ON ap.id = d.application_id "
-    "JOIN assignments s ON s.token_id = ap.token_id AND s.adam_id = ap.adam_id "
-    "AND s.pricing_param = ap.pricing_param AND s.target_kind = dm.license_type "
-    "AND s.target_id = " + MEMBER_TARGET + " "
-    "WHERE d.action = '" + INSTALL + "' AND dm.state = 'licensed' GROUP BY d.application_id"
+    + STANDING_LICENSE
+    + "WHERE d.action = '"
+    + INSTALL
+    + "' AND dm.state = 'licensed' GROUP BY d.application_id"
 )
 
-# Members our install deployments installed, per application: licensed members whose device confirmed the app.
+# Members our install deployments installed, per application: licensed members whose device confirmed the app and
+# whose license still stands, as DEPLOYED_BY_APPLICATION counts them (an uninstall deployment that removed the app
+# and took the license back leaves the install deployment's row "installed": it no longer counts).
 INSTALLED_BY_APPLICATION = (
     "SELECT d.application_id, COUNT(DISTINCT dm.member_id) AS installed "
     "FROM deployments d JOIN deployment_members dm ON dm.deployment_id = d.id "
-    "WHERE d.action = '" + INSTALL + "' AND dm.state = 'licensed' AND dm.install_state = 'installed' "
+    + STANDING_LICENSE
+    + "WHERE d.action = '"
+    + INSTALL
+    + "' AND dm.state = 'licensed' AND dm.install_state = 'installed' "
     "GROUP BY d.application_id"
 )
 

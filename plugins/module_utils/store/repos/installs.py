@@ -8,13 +8,26 @@ from __future__ import annotations
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.deployments import deployment_id
 from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import batches, check_choice
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import now_timestamp
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL_STATES
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL_FAILED, INSTALL_STATES
 
 MEMBERS_OF_COMMAND = (
     "SELECT d.name AS deployment, d.action, dm.member_id, dm.state, dm.install_state, dm.enrollment_id "
     "FROM deployment_members dm JOIN deployments d ON d.id = dm.deployment_id "
     "WHERE dm.command_uuid = ? AND dm.enrollment_id = ? ORDER BY d.name, dm.member_id"
 )
+
+
+def member_change(row, enrollment_id, after):
+    """What changed for one member: its deployment, action, state, and install state before and after."""
+    return {
+        "deployment": row["deployment"],
+        "action": row["action"],
+        "member_id": row["member_id"],
+        "state": row["state"],
+        "enrollment_id": enrollment_id,
+        "before": row["install_state"],
+        "after": after,
+    }
 
 
 class InstallsRepo:
@@ -53,18 +66,31 @@ class InstallsRepo:
                     "WHERE deployment_id = ? AND member_id = ?",
                     (state, error, now, deployment_id(self.db, row["deployment"]), row["member_id"]),
                 )
-                changed.append(
-                    {
-                        "deployment": row["deployment"],
-                        "action": row["action"],
-                        "member_id": row["member_id"],
-                        "state": row["state"],
-                        "enrollment_id": enrollment_id,
-                        "before": row["install_state"],
-                        "after": state,
-                    }
-                )
+                changed.append(member_change(row, enrollment_id, state))
         return {"duplicate": False, "members": changed}
+
+    def forget_refusals(self, enrollment_id, error_prefix):
+        """Members whose install failed with an error starting with ``error_prefix`` (the MDM did not know
+        ``enrollment_id``) go back to nothing sent, so the next run sends the install; returns them as
+        ``record_mdm_answer`` does (``after`` None)."""
+        now = now_timestamp()
+        changed = []
+        with self.db.transaction():
+            rows = self.db.fetch_all(
+                "SELECT d.name AS deployment, d.id AS deployment_id, d.action, dm.member_id, dm.state, "
+                "dm.install_state FROM deployment_members dm JOIN deployments d ON d.id = dm.deployment_id "
+                "WHERE dm.enrollment_id = ? AND dm.install_state = ? AND dm.install_error LIKE ? "
+                "ORDER BY d.name, dm.member_id",
+                (enrollment_id, INSTALL_FAILED, error_prefix + "%"),
+            )
+            for row in rows:
+                self.db.execute(
+                    "UPDATE deployment_members SET install_state = NULL, install_error = NULL, updated_at = ? "
+                    "WHERE deployment_id = ? AND member_id = ?",
+                    (now, row["deployment_id"], row["member_id"]),
+                )
+                changed.append(member_change(row, enrollment_id, None))
+        return changed
 
     def known_enrollments(self, collection_type, member_ids):
         """``{member id: enrollment id}`` recorded for these members by any deployment of a collection of this type
