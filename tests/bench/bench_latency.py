@@ -102,7 +102,7 @@ def play(base, name, tasks, env, keep):
     launched, started = time.time(), time.perf_counter()
     with open(log, "w", encoding="utf-8") as handle:
         process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
+        status, usage = os.wait4(process.pid, 0)[1:]
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         with open(log, encoding="utf-8") as handle:
@@ -327,14 +327,15 @@ def b5_section(name, run):
 
 def b5m_section(run):
     item = run["install"]
+    row, peak = "| {:,} | {} | {:,} | {:,} | {} |", item["peak_rss_mb"]
     return ["## B5M memory of a %s-member deployment" % f"{run['devices']:,}", "",
             "The B5 install with %s devices in its `members_file`, the rate limit off (memory, not time, is measured)."
             % f"{run['devices']:,}",
             "Peak RSS is the largest process of the play (the module's or the controller's, which receives the result",
             "listing every member).", *own_run(run), "",
             "| devices | until result (s) | requests | members done | peak RSS (MB) |", "|---:|---:|---:|---:|---:|",
-            "| {:,} | {} | {:,} | {:,} | {} |".format(run["devices"], item["until_result_seconds"], item["requests"],
-                                                    item["done"], item["peak_rss_mb"]), "",
+            row.format(run["devices"], item["until_result_seconds"], item["requests"], item["done"], peak),
+            "",
             "- Peak RSS under %d MB: %s." % (RSS_TARGET_MB, verdict(item["peak_rss_mb"] < RSS_TARGET_MB,
                                                                     "%s MB" % item["peak_rss_mb"])),
             *([WHY_B5M] if item["peak_rss_mb"] >= RSS_TARGET_MB else []), ""]  # fmt: skip
