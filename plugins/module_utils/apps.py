@@ -40,7 +40,6 @@ from ansible_collections.mdm.vpp.plugins.module_utils.application_decisions impo
     pick_by_name,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.mdm.vpp.plugins.module_utils.parallel import default_parallel
 from ansible_collections.mdm.vpp.plugins.module_utils.sync import SyncOptions, sync_tokens
 from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import changed_fields
 
@@ -124,8 +123,7 @@ def refresh_tokens(module, names):
     if names is None:
         names = [row["name"] for row in store.list_tokens()]
     options = SyncOptions(mode=REFRESH_MODE, check_mode=module.check_mode)
-    parallel = default_parallel(len(names))
-    module.share_connections(parallel)
+    parallel = module.share_connections(None, len(names))  # None: derived from the number of tokens
     outcome = sync_tokens(store, names, module.client_for, options, parallel=parallel)
     summary = []
     for result in outcome["tokens"]:

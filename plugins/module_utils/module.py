@@ -34,6 +34,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.client import (
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, VPPError
 from ansible_collections.mdm.vpp.plugins.module_utils.mdm import MDM_TYPES, open_mdm
 from ansible_collections.mdm.vpp.plugins.module_utils.paging import MAX_PAGES_IN_FLIGHT
+from ansible_collections.mdm.vpp.plugins.module_utils.parallel import resolve_parallel
 from ansible_collections.mdm.vpp.plugins.module_utils.support import unsupported_controller, untested_controller
 from ansible_collections.mdm.vpp.plugins.module_utils.transport import close_connection_pool, new_connection_pool
 
@@ -306,14 +307,18 @@ class VPPModule:
             self._clients.append(client)
         return client
 
-    def share_connections(self, parallel):
-        """Have the clients built from now on share one keep-alive pool, sized for ``parallel`` tokens at once.
+    def share_connections(self, parallel, token_count):
+        """How many of ``token_count`` tokens talk to Apple at once (``parallel`` as asked, else derived from the
+        count: ``parallel.resolve_parallel``); the clients built from now on share one keep-alive pool sized for
+        them.
 
         Each token has up to ``MAX_PAGES_IN_FLIGHT`` pages and one other request in flight; a token done hands its
         connections to the next one, so 3,000 tokens open about as many connections as ``parallel`` of them do.
         """
+        parallel = resolve_parallel(parallel, token_count)
         if self._pool is None:
             self._pool = new_connection_pool(max(parallel, 1) * (MAX_PAGES_IN_FLIGHT + 1))
+        return parallel
 
     @property
     def mdm(self):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import VPPError
-from ansible_collections.mdm.vpp.plugins.module_utils.parallel import DEFAULT_PARALLEL, for_each_token, resolve_parallel
+from ansible_collections.mdm.vpp.plugins.module_utils.parallel import DEFAULT_PARALLEL, for_each_token
 from ansible_collections.mdm.vpp.plugins.module_utils.sync_decisions import (
     DEFAULT_FULL_SYNC_INTERVAL_DAYS,
     DEFAULT_MODE,
@@ -117,8 +117,7 @@ def run_module(module):
         check_mode=module.check_mode,
         diff=module.diff_mode,
     )
-    parallel = resolve_parallel(params["parallel"], len(names))
-    module.share_connections(parallel)
+    parallel = module.share_connections(params["parallel"], len(names))
     outcome = sync_tokens(store, names, module.client_for, options, parallel=parallel)
     for result in outcome["tokens"]:
         for warning in result["warnings"]:

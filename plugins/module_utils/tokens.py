@@ -18,7 +18,6 @@ from ansible_collections.mdm.vpp.plugins.module_utils.parallel import (
     DEFAULT_PARALLEL,
     check_parallel,
     for_each_token,
-    resolve_parallel,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import parse_timestamp, to_timestamp, utc_now
@@ -132,8 +131,7 @@ def list_tokens(module, now=None):
     rows = module.store.list_tokens(params["names"])
     tokens = [token_facts(row, now, warning_days) for row in rows]
     if params["check"]:
-        parallel = resolve_parallel(params["parallel"], len(rows))
-        module.share_connections(parallel)
+        parallel = module.share_connections(params["parallel"], len(rows))
         checked = for_each_token(
             lambda pair: _live_check(module, pair[0], pair[1], now), zip(rows, tokens, strict=True), parallel
         )
