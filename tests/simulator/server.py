@@ -140,7 +140,7 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             self._send(404, error_body(9602, message="Unknown path %s." % path))
             return
         relative = path[len(API_PREFIX) :]
-        fault = sim.take_fault(relative)
+        fault = sim.take_fault(relative, raw_body)
         if fault is not None and fault["kind"] not in ANSWERING_FAULTS:
             entry["status"] = self._answer_fault(sim, fault)
             return

@@ -691,8 +691,10 @@ class Service:
         hang_seconds=None,
         drop_keys=None,
         body=None,
+        body_contains=None,
     ):
-        """Queue ``count`` faults of ``kind`` (one of ``FAULT_KINDS``) for matching requests."""
+        """Queue ``count`` faults of ``kind`` (one of ``FAULT_KINDS``) for matching requests (``body_contains``: only
+        requests whose raw body holds that text)."""
         if kind not in FAULT_KINDS:
             raise ValueError("fault kind is one of %s" % ", ".join(FAULT_KINDS))
         if kind == "malformed" and (drop_keys is None) == (body is None):
@@ -711,6 +713,7 @@ class Service:
                     "hang_seconds": hang_seconds,
                     "drop_keys": list(drop_keys) if drop_keys is not None else None,
                     "body": body,
+                    "body_contains": body_contains,
                 }
             )
 
@@ -718,10 +721,11 @@ class Service:
         with self.lock:
             self.faults = []
 
-    def take_fault(self, path):
+    def take_fault(self, path, raw_body=b""):
         with self.lock:
             for fault in self.faults:
-                if path.startswith(fault["path"]):
+                wanted = fault["body_contains"]
+                if path.startswith(fault["path"]) and (wanted is None or wanted.encode() in (raw_body or b"")):
                     fault["count"] -= 1
                     if fault["count"] <= 0:
                         self.faults.remove(fault)
