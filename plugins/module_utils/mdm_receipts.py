@@ -10,6 +10,7 @@ answer to the deployment members waiting on it and describes what changed, witho
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils import mdm_answers
+from ansible_collections.mdm.vpp.plugins.module_utils.change_events import MDM_ANSWER
 from ansible_collections.mdm.vpp.plugins.module_utils.install_plan import UNKNOWN_ENROLLMENT
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     INSTALL_FAILED,
@@ -20,7 +21,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     REMOVED,
 )
 
-EVENT_KIND = "mdm_answer"
+EVENT_KIND = MDM_ANSWER
 ENROLLED_TOPIC = "mdm.TokenUpdate"  # the device enrolled (again) and can be pushed
 DDM_STATUS_PREFIX = "ddm:"
 # A declaration's app state and the install state it means; ``removed`` only for members being uninstalled.

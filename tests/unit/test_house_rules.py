@@ -53,6 +53,7 @@ LAYERS = {
         "mdm_commands",
         "mdm_answers",
         "install_plan",
+        "change_events",
     ),
     # the two doors out of the process: HTTP (transport and the Apple client on it) and SQL (the store)
     GATEWAY: (

@@ -229,20 +229,24 @@ _SCHEMA_V4 = (
 )
 
 
+def added_text_columns(table, columns):
+    """A migration step adding the TEXT ``columns`` to ``table``, each only when missing (a store whose version
+    mark was set back, as the upgrade tests do, or a migration run twice, keeps working)."""
+
+    def add(db):
+        present = {column[0] for column in db.execute("SELECT * FROM %s WHERE 1 = 0" % table).description}
+        for column in columns:
+            if column not in present:
+                db.execute("ALTER TABLE %s ADD COLUMN %s TEXT" % (table, column))
+
+    return add
+
+
 # What the organisation's MDM did for each member: the enrollment its commands go to, the command (or
 # declaration) last sent and the device's answer; and the answers already applied (a webhook may deliver one
 # twice: applied once).
-def _add_member_install_columns(db):
-    """The members' MDM columns, each added only when missing (a store whose version mark was set back, as the
-    upgrade tests do, or a migration run twice, keeps working)."""
-    present = {column[0] for column in db.execute("SELECT * FROM deployment_members WHERE 1 = 0").description}
-    for column in ("enrollment_id", "install_state", "command_uuid", "install_error"):
-        if column not in present:
-            db.execute("ALTER TABLE deployment_members ADD COLUMN %s TEXT" % column)
-
-
 _SCHEMA_V5 = (
-    _add_member_install_columns,
+    added_text_columns("deployment_members", ("enrollment_id", "install_state", "command_uuid", "install_error")),
     "CREATE INDEX IF NOT EXISTS members_by_command ON deployment_members (command_uuid)",
     """CREATE TABLE IF NOT EXISTS mdm_answers (
         id {pk},
@@ -253,12 +257,27 @@ _SCHEMA_V5 = (
         UNIQUE (command_uuid, enrollment_id, status))""",
 )
 
+# Apple's notifications (issue 17): each token's webhook settings (the shared secret encrypted like the content
+# token; the types subscribed), and the notifications already applied (Apple may deliver one twice: applied once).
+_SCHEMA_V6 = (
+    added_text_columns("tokens", ("notification_url", "notification_secret", "notification_types")),
+    """CREATE TABLE IF NOT EXISTS apple_notifications (
+        id {pk},
+        token_id {bigint} NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+        notification_id TEXT NOT NULL,
+        notification_type TEXT NOT NULL,
+        event_id TEXT,
+        received_at TEXT NOT NULL,
+        UNIQUE (token_id, notification_id))""",
+)
+
 MIGRATIONS = (
     (1, "initial schema", _SCHEMA_V1),
     (2, "member change times, assignment lookups by target, audit by time", _SCHEMA_V2),
     (3, "sync staging in temporary tables, no unused index on assignments by target", _SCHEMA_V3),
     (4, "serial numbers upper-case in device assignments and device collections, case duplicates merged", _SCHEMA_V4),
     (5, "members' enrollments and install states, MDM answers applied", _SCHEMA_V5),
+    (6, "tokens' notification settings, Apple notifications applied", _SCHEMA_V6),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
