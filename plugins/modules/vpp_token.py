@@ -323,6 +323,9 @@ ARGUMENT_SPEC = {
     "revoke_on_delete": {"type": "bool", "default": False},
     "force": {"type": "bool", "default": False},
     "expiry_warning_days": {"type": "int", "default": DEFAULT_EXPIRY_WARNING_DAYS},
+    "notification_url": {"type": "str"},
+    "notification_auth_token": {"type": "str", "no_log": True},
+    "notification_types": {"type": "list", "elements": "str"},
 }
 MUTUALLY_EXCLUSIVE = [("token", "token_file")]
 
