@@ -173,6 +173,9 @@ def _register(module, name, content_token, now):
     secret_to_store = content_token if new_secret else None
     settings = store.get_notification_settings(name)
     notifications = plan_notifications(name, params, settings, client, config)  # refused options stop here
+    module.censor((settings or {}).get("secret"))  # the stored and the generated secret: as no_log as the option
+    if notifications is not None:
+        module.censor(notifications.wanted["secret"])
     if notifications is not None and notifications.drift:
         module.warn(notifications.drift)
 
