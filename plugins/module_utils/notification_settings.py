@@ -137,6 +137,14 @@ def same_settings(one, other):
     )
 
 
+def same_stored(stored, wanted):
+    """Whether the store already holds ``wanted`` (settings dicts; the order of the types does not matter)."""
+    same_types = (stored["types"] is None) == (wanted["types"] is None) and sorted(stored["types"] or []) == sorted(
+        wanted["types"] or []
+    )
+    return stored["url"] == wanted["url"] and stored["secret"] == wanted["secret"] and same_types
+
+
 def apple_body(wanted, at_apple):
     """The ``POST /client/config`` fields that bring Apple to ``wanted`` (a settings dict), or None when Apple
     already has them. The types always go (Apple replaces the set); the URL and the secret together (9710), only

@@ -22,6 +22,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.notification_settings impo
     drift_warning,
     offered_types,
     requested,
+    same_stored,
     view,
     wanted_settings,
 )
@@ -44,8 +45,12 @@ class NotificationPlan:
         self.stored, self.wanted, self.at_apple, self.body, self.drift = stored, wanted, at_apple, body, drift
 
     @property
+    def store_changes(self):
+        return not same_stored(self.stored, self.wanted)
+
+    @property
     def changed(self):
-        return self.body is not None or self.stored != self.wanted
+        return self.body is not None or self.store_changes
 
 
 def check_notification_options(params):
@@ -79,14 +84,14 @@ def new_secret():
 
 def apply_notifications(store, client, name, plan):
     """Store the wanted settings, then post them to Apple; on a refusal put the previous ones back and raise."""
-    if plan.stored != plan.wanted:
+    if plan.store_changes:
         store.set_notification_settings(name, plan.wanted["url"], plan.wanted["secret"], plan.wanted["types"])
     if plan.body is None:
         return
     try:
         client.set_client_config(**plan.body)
     except VPPError as err:
-        if plan.stored != plan.wanted:
+        if plan.store_changes:
             store.set_notification_settings(name, plan.stored["url"], plan.stored["secret"], plan.stored["types"])
         raise refused_settings(err, name, plan) from None
 

@@ -74,6 +74,20 @@ def test_a_generated_secret_is_stored_posted_and_reused_and_a_rerun_posts_nothin
     assert receiver.tests() == [("/apple/hq", 200)] and len(posts(simulator)) == 3
 
 
+def test_a_run_interrupted_after_the_store_write_is_completed_by_the_next_run(ansible, simulator, receiver):
+    run = ansible.play([token_task("hq", "register", **hq(simulator))])
+    assert run.rc == 0, run.stdout
+    url = receiver.url("apple", "hq")
+    with opened_store(ansible) as store:  # where a run stopped between its store write and its POST leaves things
+        store.set_notification_settings("hq", url, "secret-written-before-the-crash", ALL_TYPES)
+    run = ansible.play([token_task("hq", "rerun", notification_url=url)])
+    assert run.rc == 0, run.stdout
+    assert run.result("rerun")["actions"] == ["notifications"]
+    assert receiver.tests() == [("/apple/hq", 200)]  # posted with the stored secret, which the receiver knows
+    assert apple_settings(simulator) == {"notificationUrl": url, "notificationTypes": ALL_TYPES}
+    assert stored_settings(ansible)["secret"] == "secret-written-before-the-crash"
+
+
 def test_a_receiver_that_answers_500_is_a_clear_error_and_keeps_the_previous_settings(ansible, simulator, receiver):
     good, failing = receiver.url("apple", "hq"), receiver.url("fail", "hq")
     run = ansible.play([token_task("hq", "set", **hq(simulator, notification_url=good))])

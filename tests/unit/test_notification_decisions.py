@@ -16,6 +16,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.notification_settings impo
     default_types,
     drift_warning,
     offered_types,
+    same_stored,
     secret_fingerprint,
     view,
     wanted_settings,
@@ -163,3 +164,10 @@ def test_drift_is_reported_only_against_settings_this_collection_recorded():
     warning = drift_warning("hq", stored, at_apple("https://other.example.org/x", "other-s3cret", ["USER_ASSOCIATED"]))
     assert "another tool" in warning and "https://other.example.org/x" in warning and "'hq'" in warning
     assert "USER_ASSOCIATED" in warning and "s3cret" not in warning
+
+
+def test_the_store_already_holds_the_same_types_in_another_order_but_never_set_differs_from_none():
+    stored = {"url": URL, "secret": "s", "types": ["ASSET_COUNT", "USER_ASSOCIATED"]}
+    assert same_stored(stored, dict(stored, types=["USER_ASSOCIATED", "ASSET_COUNT"]))
+    assert not same_stored(stored, dict(stored, secret="t"))
+    assert not same_stored(NOTHING, {"url": None, "secret": None, "types": []})
