@@ -125,8 +125,8 @@ options:
     type: str
   notification_auth_token:
     description:
-      - The shared secret Apple sends as C(Authorization: Bearer) with each notification, so that the receiver
-        knows the call comes from Apple.
+      - The shared secret Apple sends in the C(Authorization) header (C(Bearer) scheme) with each notification,
+        so that the receiver knows the call comes from Apple.
       - When not set, the stored one is kept; when none is stored, a random one is generated. It is stored
         encrypted with the store key and reused by later runs, which then change nothing.
       - Never shown; results and diffs name it by its fingerprint.
