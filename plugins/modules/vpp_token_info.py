@@ -169,24 +169,12 @@ tokens:
           sample: 5be0c1f2a9d4
     notifications_at_apple:
       description:
-        - The notification settings Apple has now (V(url) V(null) when none); differing from RV(tokens[].notifications)
-          when another tool changed them (run M(mdm.vpp.vpp_token) again to put yours back).
+        - The notification settings Apple has now, with the keys of RV(tokens[].notifications) (V(url) V(null)
+          when none); they differ from RV(tokens[].notifications) when another tool changed them (run
+          M(mdm.vpp.vpp_token) again to put yours back).
       returned: when O(check=true) and Apple answered
       type: dict
-      contains:
-        url:
-          description: The receiver's URL.
-          type: str
-          sample: https://events.example.org/apple/hq
-        types:
-          description: The notification types subscribed (V([]) when switched off).
-          type: list
-          elements: str
-          sample: [ASSET_MANAGEMENT, ASSET_COUNT, USER_MANAGEMENT, USER_ASSOCIATED]
-        auth_token_fingerprint:
-          description: Short non-reversible name of the shared secret, never the secret.
-          type: str
-          sample: 5be0c1f2a9d4
+      sample: {"url": "https://events.example.org/apple/hq", "types": ["ASSET_COUNT"], "auth_token_fingerprint": "5be0c1f2"}
     check_error:
       description: Why Apple's answer made the token unusable, or why Apple could not be asked; V(null) if fine.
       returned: when O(check=true)
