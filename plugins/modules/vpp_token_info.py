@@ -174,7 +174,10 @@ tokens:
           M(mdm.vpp.vpp_token) again to put yours back).
       returned: when O(check=true) and Apple answered
       type: dict
-      sample: {"url": "https://events.example.org/apple/hq", "types": ["ASSET_COUNT"], "auth_token_fingerprint": "5be0c1f2"}
+      sample:
+        url: https://events.example.org/apple/hq
+        types: [ASSET_COUNT]
+        auth_token_fingerprint: 5be0c1f2a9d4
     check_error:
       description: Why Apple's answer made the token unusable, or why Apple could not be asked; V(null) if fine.
       returned: when O(check=true)
