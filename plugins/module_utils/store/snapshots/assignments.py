@@ -37,6 +37,10 @@ class AssignmentSnapshot(Snapshot):
         """
         self.stage(keys)
 
+    def add_key_lists(self, key_lists):
+        """``add_keys()`` of keys given as lists (e.g. one a page of Apple's listing): no re-batching in Python."""
+        self.stage_lists(key_lists)
+
     def finish(self, version_id=None, run_id=None, audit=True, remove_missing=True):
         """Make the staged rows the token's assignments in one transaction; return ``{"added", "removed"}``.
 
