@@ -85,6 +85,13 @@ def api_requests(server, location=LOCATION):
     return sim_hook(server, "GET", "request_counts?location=" + location)
 
 
+def cpu_seconds():
+    """CPU time (user + system, every thread) this process has used so far: unlike wall time, what another job on
+    the machine does not change."""
+    times = os.times()
+    return times.user + times.system
+
+
 def run_child(arguments, profile=None):
     """Run this script as a measured child; returns the JSON it prints last."""
     profiling = ["--profile", profile] if profile else []
@@ -116,7 +123,7 @@ def child_sync(args):
     from ansible_collections.mdm.vpp.plugins.module_utils.sync import SyncOptions, sync_tokens
 
     token = read_token(args["tokens_dir"], LOCATION)
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), cpu_seconds()
     with open_store(args["store"], STORE_KEY) as store:
         if store.get_token("bench") is None:
             store.upsert_token("bench", content_token=parse_content_token(token))
@@ -131,6 +138,7 @@ def child_sync(args):
         raise RuntimeError("sync failed: %s" % result.get("msg"))
     return {
         "seconds": round(time.monotonic() - started, 2),
+        "cpu_seconds": round(cpu_seconds() - cpu_started, 2),
         "requests": result["requests"],
         "mode": result["mode"],
         "mode_reason": result["mode_reason"],
@@ -173,7 +181,7 @@ def floor_start(session, args):
 
 def child_floor(args):
     """The floor: the same requests as a full sync, sequential, one bare Session; rows via ``executemany``."""
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), cpu_seconds()
     session = requests.Session()
     url = args["url"]
     config, token, conn = floor_start(session, args)
@@ -187,15 +195,15 @@ def child_floor(args):
             index = page.get("nextPageIndex")
     count += floor_metadata(session, config, token, conn, adam_ids)
     conn.close()
-    return {"seconds": round(time.monotonic() - started, 2), "requests": count + 1,
-            "peak_rss_mb": round(peak_rss_mb(), 1)}  # fmt: skip
+    return {"seconds": round(time.monotonic() - started, 2), "cpu_seconds": round(cpu_seconds() - cpu_started, 2),
+            "requests": count + 1, "peak_rss_mb": round(peak_rss_mb(), 1)}  # fmt: skip
 
 
 def child_floor_parallel(args):
     """The parallel floor of B1: the same requests and inserts as ``child_floor``, but each listing read with up to
     ``PAGES_IN_FLIGHT`` pages in flight (what the engine does; page 0 first, it gives ``totalPages``), rows inserted in
     page order by the loop's own thread."""
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), cpu_seconds()
     adapter = requests.adapters.HTTPAdapter(pool_maxsize=PAGES_IN_FLIGHT + 1)
     session = requests.Session()
     session.mount("http://", adapter)
@@ -225,8 +233,8 @@ def child_floor_parallel(args):
                 count += 1
     count += floor_metadata(session, config, token, conn, adam_ids)
     conn.close()
-    return {"seconds": round(time.monotonic() - started, 2), "requests": count + 1,
-            "peak_rss_mb": round(peak_rss_mb(), 1)}  # fmt: skip
+    return {"seconds": round(time.monotonic() - started, 2), "cpu_seconds": round(cpu_seconds() - cpu_started, 2),
+            "requests": count + 1, "peak_rss_mb": round(peak_rss_mb(), 1)}  # fmt: skip
 
 
 def floor_metadata(session, config, token, conn, adam_ids):
@@ -296,7 +304,10 @@ def warm_up(server):
 def median_run(runs):
     """The run of median ``seconds`` (the lower middle one of an even count), all the runs' times added."""
     ordered = sorted(runs, key=lambda run: run["seconds"])
-    return dict(ordered[(len(ordered) - 1) // 2], all_seconds=[run["seconds"] for run in runs])
+    median = dict(ordered[(len(ordered) - 1) // 2], all_seconds=[run["seconds"] for run in runs])
+    if all("cpu_seconds" in run for run in runs):  # the median CPU time, of whichever run it was
+        median["median_cpu_seconds"] = sorted(run["cpu_seconds"] for run in runs)[(len(runs) - 1) // 2]
+    return median
 
 
 def bench_full_sync(workdir, assignments, users, assets, repeat, profile=None):
@@ -605,15 +616,18 @@ def b1_parallel_lines(runs):
              "requests and inserts, but each listing read with %d pages in flight (page 0 first, it gives"
              % PAGES_IN_FLIGHT,
              "`totalPages`), rows inserted in page order by the loop's thread: what the engine's HTTP could at best",
-             "be.", "",
-             "| assignments | engine (s) | parallel floor (s) | ratio | requests engine / floor |",
-             "|---:|---:|---:|---:|---:|"]  # fmt: skip
+             "be. CPU is each side's median user + system time over every thread (the simulator's not counted):",
+             "what another job on the machine does not change, unlike the wall times.", "",
+             "| assignments | engine (s) | parallel floor (s) | ratio | requests engine / floor | "
+             "CPU engine / floor (s) |",
+             "|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for run in runs:
         floor = run["parallel_floor"]
-        lines.append("| {:,} | {} {} | {} {} | **{}** | {} / {} |".format(
+        cpu = "%s / %s" % (run["ours"].get("median_cpu_seconds", "-"), floor.get("median_cpu_seconds", "-"))
+        lines.append("| {:,} | {} {} | {} {} | **{}** | {} / {} | {} |".format(
             run["assignments"], run["ours"]["seconds"], all_seconds(run["ours"]), floor["seconds"],
             all_seconds(floor), run["parallel_ratio"], run["ours"]["requests"]["total"],
-            floor["requests"]))  # fmt: skip
+            floor["requests"], cpu))  # fmt: skip
     worst = max(run["parallel_ratio"] for run in runs)
     how_far = "by %.0f%%" % ((worst / B1_PARALLEL_TARGET - 1) * 100)
     lines += ["", "- Ratio to the parallel floor (target %.1fx): %s, worst %.2fx."
