@@ -860,7 +860,10 @@ exact values.
    the merge sorts with ORDER BY and drops Apple's duplicates with ON CONFLICT DO NOTHING (the primary key only:
    a bad key is still refused); a batch of users naming each user once skips the duplicate pass. CPU of the sync
    child (user + sys, every thread), same simulator, same loaded machine: 7.4 s -> 5.4 s; the merge of a million
-   staged rows on its own 2.9 s -> 2.5 s.
+   staged rows on its own 2.9 s -> 2.5 s. Wall times at 1,000,000 assignments with the load average about 2
+   (three runs a side, one simulator, outside the B1 run above): engine 5.36, 5.50, 6.73 s; parallel floor 4.86,
+   4.97, 4.70 s (the engine about 1.1x, the median against the median); the same floor committing its pages in
+   WAL mode with `synchronous` NORMAL, as the store does, 3.86, 4.30, 4.31 s (the engine about 1.3x that).
 
 ## Decisions where the issue was silent
 
