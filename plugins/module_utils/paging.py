@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -42,15 +43,25 @@ class Listing:
         return self._page_zero().get("versionId")
 
     def __iter__(self):
+        return itertools.chain.from_iterable(self.record_lists())
+
+    def record_lists(self):
+        """The records page by page: a list for each page and records key (none for an empty one); iterate once.
+
+        What a bulk consumer reads (a sync of a million assignments builds its keys a page at a time); iterating
+        the listing itself gives the same records one by one.
+        """
         if self._iterated:
             raise RuntimeError("a Listing can be iterated only once; ask the client for a new one")
         self._iterated = True
-        return self._records()
+        return self._record_lists()
 
-    def _records(self):
+    def _record_lists(self):
         for page in self._pages():
             for key in self._records_keys:
-                yield from page.get(key) or ()
+                records = page.get(key)
+                if records:
+                    yield records
 
     def start(self):
         """Ask for page 0 now, in the background, and return the listing.

@@ -17,6 +17,9 @@ from ansible_collections.mdm.vpp.plugins.module_utils.errors import Configuratio
 from ansible_collections.mdm.vpp.plugins.module_utils.parallel import check_parallel
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import parse_timestamp
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
+    DEFAULT_PRICING_PARAM,
+    DEVICE,
+    USER,
     apple_asset_key,
     apple_target_key,
     stored_asset_key,
@@ -97,6 +100,29 @@ def asset_row(asset):
 def has_target(assignment):
     """Whether one of Apple's ``Assignment`` names a user or a device (Apple has sent records naming neither)."""
     return apple_target_key(assignment) is not None
+
+
+def page_assignment_keys(records):
+    """``(keys, skipped)`` of one page of checked ``Assignment`` records (``answers.check_page``: the ids are text).
+
+    ``keys`` are ``vocabulary.apple_assignment_key`` of each record naming a target, in order; ``skipped`` counts
+    the records naming neither a user nor a device. The same identity, built a page at a time in one loop: a full
+    sync of a million assignments spent more of its time in the per-record helpers than in SQLite.
+    """
+    keys, skipped = [], 0
+    append = keys.append
+    for record in records:
+        get = record.get
+        user = get("clientUserId")
+        if user:
+            append((record["adamId"], get("pricingParam") or DEFAULT_PRICING_PARAM, USER, user))
+            continue
+        serial = get("serialNumber")
+        if serial:  # vocabulary.normalize_serial: upper-case, without surrounding blanks
+            append((record["adamId"], get("pricingParam") or DEFAULT_PRICING_PARAM, DEVICE, serial.strip().upper()))
+        else:
+            skipped += 1
+    return keys, skipped
 
 
 def user_row(user):

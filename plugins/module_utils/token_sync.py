@@ -39,10 +39,10 @@ from ansible_collections.mdm.vpp.plugins.module_utils.sync_decisions import (
     choose_mode,
     count_changes,
     describe_counts,
-    has_target,
     license_picture,
     name_changes,
     new_token_result,
+    page_assignment_keys,
     store_changed,
     surplus_assignments,
     user_row,
@@ -57,7 +57,6 @@ from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import (
     reported_fields,
     token_facts,
 )
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import apple_assignment_key
 
 
 class _StoreAheadOfApple(Exception):
@@ -163,7 +162,7 @@ class TokenSync:
             self.store.begin_user_snapshot(self.name) as users,
         ):
             assignments_version = assignment_listing.version_id
-            assignments.add_keys(self._assignment_keys(assignment_listing))
+            assignments.add_key_lists(self._assignment_keys(assignment_listing))
             users_version = user_listing.version_id
             users.add_rows(map(user_row, user_listing))
             with self.store.transaction():
@@ -191,13 +190,13 @@ class TokenSync:
         self._record_changes(diff, assignment_counts, user_counts)
 
     def _assignment_keys(self, listing):
-        """The listing's assignment keys; records naming neither a user nor a device are skipped with a warning."""
+        """The listing's assignment keys, a list a page; records naming neither a user nor a device are skipped with
+        a warning."""
         skipped = 0
-        for record in listing:
-            if has_target(record):
-                yield apple_assignment_key(record)
-            else:
-                skipped += 1
+        for records in listing.record_lists():
+            keys, missing = page_assignment_keys(records)
+            skipped += missing
+            yield keys
         if skipped:
             self._warn(NO_TARGET_WARNING % skipped)
 

@@ -85,6 +85,27 @@ class TestPageChecks:
     def test_a_user_without_client_user_id_is_refused(self):
         assert "users[0] has no clientUserId text" in refusal(page("users", [{"email": "a@b"}]), ("users",))
 
+    @pytest.mark.parametrize(
+        ("record", "expected"),
+        [
+            ({"adamId": ""}, "assignments[700] has no adamId text (got text '')"),
+            ({"adamId": "1", "clientUserId": ["u"]}, "assignments[700] has clientUserId a JSON list, not text"),
+            ({"adamId": "1", "pricingParam": False}, "assignments[700] has pricingParam bool False, not text"),
+            (None, "assignments[700] is missing, not an object"),
+        ],
+    )
+    def test_one_fault_in_a_full_page_is_named_by_its_position(self, record, expected):
+        # a page is checked a field at a time first; a fault anywhere still fails it, and is named exactly
+        records = [{"adamId": "1", "serialNumber": "SN%d" % number, "pricingParam": "STDQ"} for number in range(1000)]
+        records[700] = record
+        assert refusal(page(records=records)) == "GET /assignments page 0: " + expected
+
+    def test_asset_pages_with_valid_counts_of_every_kind_pass(self):
+        records = [dict(ASSET, adamId=str(number), retiredCount=None if number % 2 else 0) for number in range(50)]
+        check_page(page("assets", records), "GET /assets", ("assets", "unlimitedAssets"), 0)
+        records[49] = dict(ASSET, totalCount=-3)
+        assert "assets[49] (adamId 1000000001) has totalCount int -3" in refusal(page("assets", records), ("assets",))
+
     def test_an_assignment_without_target_is_left_to_the_sync(self):
         check_page(page(records=[{"adamId": "1"}]), "GET /assignments", ("assignments",), 0)
 

@@ -25,6 +25,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.sync import (
     failure_message,
     license_picture,
     new_token_result,
+    page_assignment_keys,
     store_changed,
     summarize,
     surplus_assignments,
@@ -104,6 +105,21 @@ def test_assignment_keys_and_user_rows():
         "invite_code": "abc",
         "id_hash": None,
     }
+
+
+def test_a_page_of_assignments_gives_each_record_its_identity_and_counts_those_without_target():
+    records = [
+        {"adamId": "1", "pricingParam": "STDQ", "clientUserId": "u-1", "serialNumber": "ignored"},
+        {"adamId": "2", "serialNumber": " c02acme00050 "},
+        {"adamId": "3", "pricingParam": "PLUS", "serialNumber": "C02X", "clientUserId": ""},
+        {"adamId": "4", "pricingParam": "", "clientUserId": "u-4"},
+        {"adamId": "5"},
+        {"adamId": "6", "clientUserId": None, "serialNumber": ""},
+    ]
+    keys, skipped = page_assignment_keys(records)
+    assert keys == [assignment_key(record) for record in records[:4]]
+    assert keys[1] == ("2", "STDQ", "device", "C02ACME00050") and keys[3] == ("4", "STDQ", "user", "u-4")
+    assert skipped == 2
 
 
 def row(adam_id, assigned, total=10):

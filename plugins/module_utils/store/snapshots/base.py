@@ -11,7 +11,7 @@ import itertools
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import StoreError
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.tokens import token_id
-from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import batches
+from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import BATCH_SIZE, batches
 
 
 class Snapshot:
@@ -55,10 +55,20 @@ class Snapshot:
 
     def stage(self, values):
         """Stage rows given as tuples of staging values, in batches of ``BATCH_SIZE``."""
-        for batch in batches(values):
-            with self.db.transaction(shared=False):
-                self.insert_batch(batch)
-            self.rows_received += len(batch)
+        self.stage_lists(batches(values))
+
+    def stage_lists(self, lists):
+        """Stage rows given as lists of tuples of staging values (e.g. one list a page), ``BATCH_SIZE`` a statement.
+
+        All in one transaction of this connection's temporary database (it takes no lock of the store): a
+        BEGIN and a COMMIT a batch were two more hand-overs of the GIL to the threads reading the next pages.
+        """
+        with self.db.transaction(shared=False):
+            for values in lists:
+                for start in range(0, len(values), BATCH_SIZE):
+                    batch = values[start : start + BATCH_SIZE] if len(values) > BATCH_SIZE else values
+                    self.insert_batch(batch)
+                    self.rows_received += len(batch)
 
     def insert_batch(self, batch):
         """Insert one batch of staging values."""

@@ -19,13 +19,16 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import ACTIVE_U
 _ACTIVE_USER_STATUSES_SQL = "(%s)" % ", ".join("'%s'" % status for status in ACTIVE_USER_STATUSES)
 
 
+_STATUS_VALUE = 1 + USER_FIELDS.index("status")  # where the status is in a user's staged values
+
+
 def _user_values(row):
-    return (row["client_user_id"],) + tuple(row.get(name) for name in USER_FIELDS)
+    return (row["client_user_id"], *map(row.get, USER_FIELDS))
 
 
 def _is_active(user_values):
     """Whether staged user values (``_user_values``) are those of an active user."""
-    return user_values[1 + USER_FIELDS.index("status")] in ACTIVE_USER_STATUSES
+    return user_values[_STATUS_VALUE] in ACTIVE_USER_STATUSES
 
 
 def _old_user_state(row):
@@ -65,6 +68,9 @@ class UserSnapshot(Snapshot):
         return _user_values(row)
 
     def insert_batch(self, batch):
+        if len({values[0] for values in batch}) == len(batch):  # the usual batch: each user once
+            super().insert_batch(batch)
+            return
         chosen = {}
         for values in batch:
             kept = chosen.get(values[0])
