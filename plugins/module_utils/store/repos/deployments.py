@@ -165,8 +165,48 @@ class DeploymentsRepo:
         )
         return len(rows)
 
-    def list_members(self, deployment, state=None):
-        """Members of ``deployment`` sorted by member id, optionally in one state."""
+    def settle_members(self, deployment, event_id, rows):
+        """The outcome of event ``event_id`` for its members still pending on it, in bulk: each row has
+        ``member_id``, ``state``, ``error_number`` and ``error_message``; rows of other members are ignored.
+        Returns how many members changed (an update by primary key: nothing is read back)."""
+        if not rows:
+            return 0
+        found, now = deployment_id(self.db, deployment), now_timestamp()
+        for row in rows:
+            check_choice("member state", row["state"], MEMBER_STATES)
+        settled = 0
+        with self.db.transaction():
+            for batch in batches(rows):
+                settled += self.db.executemany(
+                    "UPDATE deployment_members SET state = ?, error_number = ?, error_message = ?, updated_at = ? "
+                    "WHERE deployment_id = ? AND member_id = ? AND event_id = ? AND state = 'pending'",
+                    [
+                        (row["state"], row["error_number"], row["error_message"], now, found, str(row["member_id"]))
+                        + (event_id,)
+                        for row in batch
+                    ],
+                ).rowcount
+        return settled
+
+    def event_members(self, deployment, event_id):
+        """Members of ``deployment`` still pending on event ``event_id`` (``member_id``, ``device_user``,
+        ``license_type``): those whose license goes to their device's user are found through it."""
+        return self.db.fetch_all(
+            "SELECT member_id, device_user, license_type FROM deployment_members "
+            "WHERE deployment_id = ? AND event_id = ? AND state = 'pending' ORDER BY member_id",
+            (deployment_id(self.db, deployment), event_id),
+        )
+
+    def iter_member_targets(self, deployment):
+        """``member_id``, ``device_user`` and ``license_type`` of every member of ``deployment``, streamed."""
+        return self.db.stream(
+            "SELECT member_id, device_user, license_type FROM deployment_members WHERE deployment_id = ? "
+            "ORDER BY member_id",
+            (deployment_id(self.db, deployment),),
+        )
+
+    def list_members(self, deployment, state=None, limit=None):
+        """Members of ``deployment`` sorted by member id, optionally in one state, optionally the first ``limit``."""
         sql = (
             "SELECT member_id, device_user, license_type, state, error_number, error_message, event_id, enrollment_id, "
             "install_state, command_uuid, install_error, created_at, updated_at FROM deployment_members "
@@ -176,7 +216,10 @@ class DeploymentsRepo:
         if state is not None:
             sql += " AND state = ?"
             params.append(state)
-        return self.db.fetch_all(sql + " ORDER BY member_id", params)
+        sql += " ORDER BY member_id"
+        if limit is not None:
+            sql += " LIMIT %d" % int(limit)
+        return self.db.fetch_all(sql, params)
 
     def count_members(self, deployment):
         """``{state: count}`` for every member state of ``deployment`` (zeros included)."""
