@@ -140,7 +140,7 @@ class DeploymentWrites:
                     refused[outcome["client_user_id"]] = (outcome["error_number"], outcome["error_message"])
         created = [user["client_user_id"] for user in users if user["client_user_id"] not in refused]
         self.refresh_users(created)
-        self.outcome["registered_users"].extend(created)
+        self.outcome["registered_users"].add(created)
         return refused
 
     def refresh_users(self, user_ids):

@@ -106,14 +106,15 @@ def checked_outcome(module, params, result):
     failed = result.get("failed_members") or []
     if not failed:
         return result
+    total = result["counts"]["failed_members"]  # failed_members names the first RESULT_MEMBERS
     plan = result.get("plan") or {}
-    text = "deployment %r: %s" % (params["name"], failure_text(failed, predicted=module.check_mode))
+    text = "deployment %r: %s" % (params["name"], failure_text(failed, predicted=module.check_mode, total=total))
     if plan.get("short"):
         text += "; %s" % describe_short(plan)
     if params["allow_partial"]:
         module.warn(text + "; accepted (allow_partial: true)")
         return result
-    raise MemberFailuresError(text, details=dict(result, member_failures=len(failed)))
+    raise MemberFailuresError(text, details=dict(result, member_failures=total))
 
 
 def forget_deployment(module):
