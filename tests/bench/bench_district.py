@@ -481,7 +481,7 @@ def bench_deployment(workdir, devices):
             write = "POST /mdm/v2/assets/%s" % ("associate" if action == "install" else "disassociate")
             figures[action] = {
                 "seconds": seconds,
-                "done": len(result["licensed"] if action == "install" else result["reclaimed"]),
+                "done": result["counts"]["licensed" if action == "install" else "reclaimed"],
                 "write_requests": counted.get(write, 0),
                 "status_requests": counted.get("GET /mdm/v2/status", 0),
                 "requests": sum(counted.values()),

@@ -236,7 +236,7 @@ def bench_deployment_latency(workdir, devices, latency_ms, rate=APPLE_RATE, acti
         for action in actions:
             sim_hook(server, "DELETE", "request_log")
             task = deployment_task(action, adam_id, members)
-            keep = "{'licensed': measured.licensed | length, 'reclaimed': measured.reclaimed | length}"
+            keep = "{'licensed': measured.counts.licensed, 'reclaimed': measured.counts.reclaimed}"
             played, result = play(base, "%s-%s" % (name, action), [task], env, keep)
             counted = sim_hook(server, "GET", "request_counts?location=loc-00000")
             write = "POST /mdm/v2/assets/%s" % ("associate" if action == "install" else "disassociate")

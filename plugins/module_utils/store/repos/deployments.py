@@ -205,8 +205,9 @@ class DeploymentsRepo:
             (deployment_id(self.db, deployment),),
         )
 
-    def list_members(self, deployment, state=None, limit=None):
-        """Members of ``deployment`` sorted by member id, optionally in one state, optionally the first ``limit``."""
+    def list_members(self, deployment, state=None, limit=None, offset=0):
+        """Members of ``deployment`` sorted by member id, optionally in one state, optionally a page: ``limit`` of
+        them after the first ``offset``."""
         sql = (
             "SELECT member_id, device_user, license_type, state, error_number, error_message, event_id, enrollment_id, "
             "install_state, command_uuid, install_error, created_at, updated_at FROM deployment_members "
@@ -218,7 +219,7 @@ class DeploymentsRepo:
             params.append(state)
         sql += " ORDER BY member_id"
         if limit is not None:
-            sql += " LIMIT %d" % int(limit)
+            sql += " LIMIT %d OFFSET %d" % (int(limit), int(offset))
         return self.db.fetch_all(sql, params)
 
     def count_members(self, deployment):
