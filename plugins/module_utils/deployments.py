@@ -36,7 +36,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, VPPError
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import check_purpose
-from ansible_collections.mdm.vpp.plugins.module_utils.members import read_members_file, wanted_members
+from ansible_collections.mdm.vpp.plugins.module_utils.members_file import read_members_file, wanted_members
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL
 
 # Names tests read from here (their homes are the rooms above), besides the entry points.
