@@ -206,12 +206,12 @@ def plan_deployment(members, stored, holders, known_users, asset, options, limit
     """
     action, license_type, collection_type = options["action"], options["license_type"], options["collection_type"]
     plan = new_plan(action, license_type, collection_type, members, asset)
-    wanted_ids = {member["member_id"] for member in members}
     if action == INSTALL:
         _plan_install(plan, members, stored, holders, known_users, options)
     else:
         _plan_uninstall(plan, members, stored, holders, asset)
-    _plan_removed(plan, members, stored, wanted_ids, holders, options)
+    if stored:  # members that left the collection: none in a new deployment
+        _plan_removed(plan, members, stored, {member["member_id"] for member in members}, holders, options)
     plan["batches"] = _batches(plan, limits)
     return plan
 

@@ -139,17 +139,15 @@ def _clean(value):
 
 def member_from_item(collection_type, item):
     """One member from the ``members`` option: a string id, or a dict of the collection type's columns."""
-    id_column = MEMBER_COLUMNS[collection_type][0]
-    if isinstance(item, dict):
-        unknown = sorted(set(item) - set(MEMBER_COLUMNS[collection_type]))
-        if unknown:
-            raise ValueError(
-                "unknown key(s) %s; a %s member has %s"
-                % (", ".join(unknown), collection_type, ", ".join(MEMBER_COLUMNS[collection_type]))
-            )
-        values = {column: _clean(item.get(column)) for column in MEMBER_COLUMNS[collection_type]}
-    else:
-        values = {id_column: _clean(item)}
+    if not isinstance(item, dict):  # an id alone (a line of a plain members file): nothing else to read
+        return member_record(collection_type, _clean(item))
+    unknown = sorted(set(item) - set(MEMBER_COLUMNS[collection_type]))
+    if unknown:
+        raise ValueError(
+            "unknown key(s) %s; a %s member has %s"
+            % (", ".join(unknown), collection_type, ", ".join(MEMBER_COLUMNS[collection_type]))
+        )
+    values = {column: _clean(item.get(column)) for column in MEMBER_COLUMNS[collection_type]}
     where = {"enrollment_id": values.get("enrollment_id"), "platform": platform_name(values.get("platform"))}
     if collection_type == DEVICE:
         return member_record(DEVICE, values["serial"], device_user=values.get("user"), **where)

@@ -305,7 +305,7 @@ def b5_section(name, run):
              "Apple's %d requests/s enforced, `maxSerialNumbers` %d. Floor = the minimum requests (one asset read,"
              % (run["rate"], run["max_serial_numbers"]),
              "one write per %d devices, one status read per event: %d) at %d requests/s = %s s."
-             % (run["max_serial_numbers"], run["minimum"], run["rate"], run["floor_seconds"]), "",
+             % (run["max_serial_numbers"], run["minimum"], run["rate"], run["floor_seconds"]), *own_run(run), "",
              "| action | until result (s) | play (s) | floor (s) | ratio | writes | status reads | requests / minimum "
              "| members done | peak RSS (MB) |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for action in ("install", "uninstall"):
@@ -385,6 +385,8 @@ def main(argv=None):
     parser.add_argument("--memory-devices", type=int, default=1_000_000, help="B5M devices (peak RSS)")
     parser.add_argument("--no-write", action="store_true", help="print the figures instead of writing the report")
     parser.add_argument("--render", action="store_true", help="rewrite the report from the last run's figures")
+    merge = "run --only's scenarios one at a time and merge them into the last run's figures"
+    parser.add_argument("--merge", action="store_true", help=merge)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -403,10 +405,27 @@ def main(argv=None):
             "B5L": lambda: bench_deployment_latency(workdir, args.devices, LATENCY_MS),
             "B5M": lambda: bench_deployment_latency(workdir, args.memory_devices, 0, UNPACED_RATE, ("install",)),
         }
-        if run_steps(steps, args.only, figures, args.no_write, FIGURES):
+        if args.merge:
+            merge_steps(steps, args.only)
+        elif run_steps(steps, args.only, figures, args.no_write, FIGURES):
             write_report(REPORT, report(figures))
             sys.stderr.write("wrote %s\n" % REPORT)
     return 0
+
+
+def merge_steps(steps, only):
+    """Run ``only`` one at a time, each with its own start time and load, into the last run's figures (the
+    scenarios share 2 cores with whatever else runs: a quiet moment per scenario beats one long run)."""
+    with open(FIGURES, encoding="utf-8") as handle:
+        figures = json.load(handle)
+    for name in only:
+        started, load = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load_average()
+        figures[name] = steps[name]()
+        figures[name]["measured"] = "%s, load average %s at start, %s at end" % (started, load, load_average())
+        sys.stderr.write("%s: %s\n" % (name, json.dumps(figures[name])))
+        with open(FIGURES, "w", encoding="utf-8") as handle:
+            json.dump(figures, handle, indent=1)
+        write_report(REPORT, report(figures))
 
 
 if __name__ == "__main__":
