@@ -46,6 +46,7 @@ class DeploymentWrites:
             if forgotten:
                 store.delete_members(self.name, forgotten)
         self.changed = self.changed or bool(changes or forgotten)
+        del changes, forgotten  # one row per member: not held while the requests go
         for entry in plan["failed"]:
             self.note_failure(entry["member_id"], entry["error_number"], entry["error_message"])
         to_license = plan["to_license"]
@@ -171,11 +172,17 @@ class DeploymentWrites:
         its call, each event when its answer is handled (in the batches' order)."""
         if not entries:
             return []
-        by_target = {}
-        for entry in entries:
-            by_target.setdefault(target_key(entry["license_type"], entry["target_id"]), []).append(entry["member_id"])
-        users = [target_id for kind, target_id in by_target if kind == USER]
-        serials = [target_id for kind, target_id in by_target if kind == DEVICE]
+        if all(entry["target_id"] == entry["member_id"] for entry in entries):
+            by_target = None  # each target is its member (a serial, a user of a user collection): no map needed
+            users = [entry["target_id"] for entry in entries if entry["license_type"] == USER]
+            serials = [entry["target_id"] for entry in entries if entry["license_type"] == DEVICE]
+        else:
+            by_target = {}
+            for entry in entries:
+                target = target_key(entry["license_type"], entry["target_id"])
+                by_target.setdefault(target, []).append(entry["member_id"])
+            users = [target_id for kind, target_id in by_target if kind == USER]
+            serials = [target_id for kind, target_id in by_target if kind == DEVICE]
         assets = [normalize_asset((self.identity["adam_id"], self.identity["pricing_param"]))]
         send = self.client.associate if event_type == EVENT_TYPE_ASSOCIATE else self.client.disassociate
         self.changed = True

@@ -188,6 +188,22 @@ class DeploymentsRepo:
                 ).rowcount
         return settled
 
+    def mark_pending(self, deployment, event_id, member_ids):
+        """Members now waiting on event ``event_id`` (Apple accepted their batch): pending, their error cleared, by
+        primary key (the rows exist: a run writes its members before any call). Returns how many changed."""
+        if not member_ids:
+            return 0
+        found, now = deployment_id(self.db, deployment), now_timestamp()
+        marked = 0
+        with self.db.transaction():
+            for batch in batches(member_ids):
+                marked += self.db.executemany(
+                    "UPDATE deployment_members SET state = 'pending', event_id = ?, error_number = NULL, "
+                    "error_message = NULL, updated_at = ? WHERE deployment_id = ? AND member_id = ?",
+                    [(event_id, now, found, str(member_id)) for member_id in batch],
+                ).rowcount
+        return marked
+
     def event_members(self, deployment, event_id):
         """Members of ``deployment`` still pending on event ``event_id`` (``member_id``, ``device_user``,
         ``license_type``): those whose license goes to their device's user are found through it."""
