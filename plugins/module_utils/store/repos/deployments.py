@@ -169,40 +169,43 @@ class DeploymentsRepo:
         """The outcome of event ``event_id`` for its members still pending on it, in bulk: each row has
         ``member_id``, ``state``, ``error_number`` and ``error_message``; rows of other members are ignored.
         Returns how many members changed (an update by primary key: nothing is read back)."""
-        if not rows:
-            return 0
-        found, now = deployment_id(self.db, deployment), now_timestamp()
         for row in rows:
             check_choice("member state", row["state"], MEMBER_STATES)
-        settled = 0
-        with self.db.transaction():
-            for batch in batches(rows):
-                settled += self.db.executemany(
-                    "UPDATE deployment_members SET state = ?, error_number = ?, error_message = ?, updated_at = ? "
-                    "WHERE deployment_id = ? AND member_id = ? AND event_id = ? AND state = 'pending'",
-                    [
-                        (row["state"], row["error_number"], row["error_message"], now, found, str(row["member_id"]))
-                        + (event_id,)
-                        for row in batch
-                    ],
-                ).rowcount
-        return settled
+        return self._update_members(
+            deployment,
+            "state = ?, error_number = ?, error_message = ?, updated_at = ? WHERE deployment_id = ? "
+            "AND member_id = ? AND event_id = ? AND state = 'pending'",
+            rows,
+            lambda row, found, now: (
+                (row["state"], row["error_number"], row["error_message"], now, found)
+                + (str(row["member_id"]), event_id)
+            ),
+        )
 
     def mark_pending(self, deployment, event_id, member_ids):
         """Members now waiting on event ``event_id`` (Apple accepted their batch): pending, their error cleared, by
         primary key (the rows exist: a run writes its members before any call). Returns how many changed."""
-        if not member_ids:
+        return self._update_members(
+            deployment,
+            "state = 'pending', event_id = ?, error_number = NULL, error_message = NULL, updated_at = ? "
+            "WHERE deployment_id = ? AND member_id = ?",
+            member_ids,
+            lambda member_id, found, now: (event_id, now, found, str(member_id)),
+        )
+
+    def _update_members(self, deployment, assignments, items, params):
+        """``UPDATE deployment_members SET <assignments>`` once per item (``params(item, deployment row id, now)``),
+        in statements of ``BATCH_SIZE`` rows, in one transaction; returns how many rows changed."""
+        if not items:
             return 0
         found, now = deployment_id(self.db, deployment), now_timestamp()
-        marked = 0
+        changed = 0
         with self.db.transaction():
-            for batch in batches(member_ids):
-                marked += self.db.executemany(
-                    "UPDATE deployment_members SET state = 'pending', event_id = ?, error_number = NULL, "
-                    "error_message = NULL, updated_at = ? WHERE deployment_id = ? AND member_id = ?",
-                    [(event_id, now, found, str(member_id)) for member_id in batch],
+            for batch in batches(items):
+                changed += self.db.executemany(
+                    "UPDATE deployment_members SET " + assignments, [params(item, found, now) for item in batch]
                 ).rowcount
-        return marked
+        return changed
 
     def event_members(self, deployment, event_id):
         """Members of ``deployment`` still pending on event ``event_id`` (``member_id``, ``device_user``,
