@@ -10,7 +10,7 @@ it is sent, its event with its members' pending state once Apple accepts it. ``D
 
 from __future__ import annotations
 
-from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import member_changes
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import iter_member_changes
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError, InvalidVersionError
 from ansible_collections.mdm.vpp.plugins.module_utils.intents import (
     DeploymentHooks,
@@ -39,14 +39,11 @@ class DeploymentWrites:
         store = self.store
         with store.transaction():
             self._save_deployment(license_type)
-            changes = member_changes(plan, stored, self.members)
-            if changes:
-                store.upsert_members(self.name, changes)
+            written = store.upsert_members(self.name, iter_member_changes(plan, stored, self.members))  # in chunks
             forgotten = [entry["member_id"] for entry in plan["forgotten"]]
             if forgotten:
                 store.delete_members(self.name, forgotten)
-        self.changed = self.changed or bool(changes or forgotten)
-        del changes, forgotten  # one row per member: not held while the requests go
+        self.changed = self.changed or bool(written or forgotten)
         for entry in plan["failed"]:
             self.note_failure(entry["member_id"], entry["error_number"], entry["error_message"])
         to_license = plan["to_license"]
