@@ -119,6 +119,8 @@ class DeploymentOutcomes:
         def record(event_id, result):
             self.apply({event_id: result}, types)
             applied.add(event_id)
+            if types[event_id] != EVENT_TYPE_CREATE:
+                result.pop("outcomes", None)  # recorded: 1,000 per event are not kept until the last one (B5M)
 
         try:
             results = self._wait_for_events(batches, 0 if timeout is None else timeout, record)
