@@ -308,7 +308,10 @@ def _plan_removed(plan, members, stored, wanted_ids, holders, options):
 
 
 def _distinct_targets(entries, kind):
-    return len({entry["target_id"] for entry in entries if entry["license_type"] == kind})
+    chosen = [entry for entry in entries if entry["license_type"] == kind]
+    if all(entry["target_id"] == entry["member_id"] for entry in chosen):
+        return len(chosen)  # each target is its member, and members are distinct: no set of every id
+    return len({entry["target_id"] for entry in chosen})
 
 
 def _batches(plan, limits):
