@@ -12,6 +12,8 @@ false shortage nor fails members while licenses are free, and assigns nothing tw
 
 from __future__ import annotations
 
+import time
+
 from ansible_collections.mdm.vpp.plugins.module_utils.submission import UNKNOWN_USER, USER_DEVICE_LIMIT, Hooks
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     DEVICE,
@@ -84,6 +86,7 @@ class DeploymentHooks(Hooks):
             self.run.store.drop_intent(self.token, intent_id)
 
     def accepted(self, record):
+        record["accepted_at"] = time.monotonic()  # its first status read waits FIRST_POLL from here, not from the last
         store = self.run.store
         member_ids = self.members_of(record)
         intent_id = self._intents.pop(_batch_key(record), None)
