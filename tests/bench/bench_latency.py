@@ -347,12 +347,13 @@ def b5m_section(run):
 
 WHY_B5M = (
     "- Why: the result no longer lists members (counts, and the first 100 of each list), so the controller stays "
-    "small, and the module no longer reads members back, copies them or holds a map of every target; but the "
-    "deployment still holds every member once (one dict each, about 330 bytes with its id) and the plan's entry of "
-    "each (about 240 bytes), about 600 MB at 1,000,000 members. Flat memory needs the members streamed into the "
-    "store in chunks (duplicates found by its primary key, the plan computed in SQL against the stored rows and "
-    "assignments) and the batches read back from it: a rework of `licensing.plan_deployment` and its callers "
-    "(install plan, diff, check mode), not done."
+    "small: the peak is the module's. It no longer reads members back, copies them, holds a map of every target or "
+    "every event's outcomes (2216 MB before issue 18), but it still holds every member once (one dict each, about "
+    "330 bytes with its id: about 330 MB) and, while planning, the plan's entry of each (about 240 bytes); the peak "
+    "is at the plan. Flat memory needs the members streamed into the store in chunks (duplicates found by its "
+    "primary key, the plan computed in SQL against the stored rows and assignments, the batches read back from it): "
+    "a rework of `licensing.plan_deployment` and of its readers (the MDM install plan, the diff, check mode), not "
+    "done. Memory grows with the members: 140 MB at 100,000 (B5)."
 )
 
 
