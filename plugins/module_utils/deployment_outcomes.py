@@ -163,7 +163,7 @@ class DeploymentOutcomes:
         moved -= store.remove_assignments(identity["token"], lost) if lost else 0
         store.move_asset_counts(identity["token"], identity["adam_id"], identity["pricing_param"], moved)
 
-    def _event_members(self, event_id, outcomes):
+    def _members_by_target(self, event_id, outcomes):
         """``{target: [member ids]}`` of the members pending on the event: a target is its member itself (a serial,
         or a user of a user collection), read from the store only for the users of a device collection."""
         by_target = {}
@@ -172,7 +172,7 @@ class DeploymentOutcomes:
                 target = outcome_target_key(outcome)
                 by_target[target] = [target[1]]
             return by_target
-        for row in self.store.event_members(self.name, event_id):
+        for row in self.store.members_pending_on(self.name, event_id):
             target = target_of(row, row["license_type"], self.collection["type"])
             by_target.setdefault(target, []).append(row["member_id"])
         return by_target
@@ -181,7 +181,7 @@ class DeploymentOutcomes:
         """One event's outcomes into the store in bulk (members by primary key, nothing read back for a serial or
         a user of a user collection; one event may carry 1,000 devices, a deployment 100,000: B5)."""
         identity = self.identity
-        by_target = self._event_members(event_id, outcomes)
+        by_target = self._members_by_target(event_id, outcomes)
         done_state = "licensed" if event_type == EVENT_TYPE_ASSOCIATE else "reclaimed"
         failed_rows, assignments, done = [], [], []
         for outcome in outcomes:

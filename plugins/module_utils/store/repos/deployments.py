@@ -207,7 +207,7 @@ class DeploymentsRepo:
                 ).rowcount
         return changed
 
-    def event_members(self, deployment, event_id):
+    def members_pending_on(self, deployment, event_id):
         """Members of ``deployment`` still pending on event ``event_id`` (``member_id``, ``device_user``,
         ``license_type``): those whose license goes to their device's user are found through it."""
         return self.db.fetch_all(
