@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.mdm.vpp.plugins.module_utils.answers import CHECKS
 from ansible_collections.mdm.vpp.plugins.module_utils.apple_classifier import AppleClassifier, retrying_malformed
@@ -58,7 +59,6 @@ from ansible_collections.mdm.vpp.plugins.module_utils.pacing import (
     token_fingerprint,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.paging import MAX_PAGES_IN_FLIGHT, Listing
-from ansible_collections.mdm.vpp.plugins.module_utils.parallel import for_each_token
 from ansible_collections.mdm.vpp.plugins.module_utils.service_config import (
     DEFAULT_API_URL,
     ENDPOINTS,
@@ -303,12 +303,17 @@ class VPPClient(Writers):
         """Apple's ``StatusResponse`` of one event."""
         return self.request("GET", "eventStatus", params={"eventId": event_id})
 
-    def wait_for_events(self, events, timeout=600, first_poll=FIRST_POLL, poll_interval=None):
+    def wait_for_events(self, events, timeout=600, first_poll=FIRST_POLL, poll_interval=None, on_result=None):
         """Poll until every event is COMPLETE or FAILED; returns ``{event_id: result}`` in the given order.
 
-        Apple's guidance: a first read soon after submitting (``first_poll`` seconds; 0 for events submitted by an
+        ``on_result(event_id, result)``, when given, is called (in this thread) as each event's finished status comes
+        back, while the later reads are still in flight: the caller's bookkeeping overlaps the requests.
+
+        Apple's guidance: a first read soon after submitting (``first_poll`` seconds after each batch's
+        ``accepted_at``, ``time.monotonic()`` when Apple accepted it, else after now; 0 for events submitted by an
         earlier run), then at least 30 s between polls of a PENDING event (``poll_interval``, default the client's
-        ``poll_interval``; lower it only against a test service).
+        ``poll_interval``; lower it only against a test service). Events accepted long enough ago (the first of
+        100 batches, while the others were sent) are read at once, the later ones when their time comes.
 
         ``events`` are event ids or the batches returned by the writers (then each result carries per-member
         ``outcomes``). Raises ``EventTimeoutError`` naming the still-pending ids when ``timeout`` runs out;
@@ -317,23 +322,46 @@ class VPPClient(Writers):
         batches = event_batches(events)
         results = {}
         pending = list(batches)
-        deadline = time.monotonic() + timeout
-        time.sleep(max(min(first_poll, timeout), 0))
+        now = time.monotonic()
+        deadline, first_poll = now + timeout, max(min(first_poll, timeout), 0)
+        not_before = {
+            event_id: (batch or {}).get("accepted_at", now) + first_poll for event_id, batch in batches.items()
+        }
         while True:
             # up to EVENTS_IN_FLIGHT status reads at once (each under the token's rate): 100 events at Apple's
             # latency in 100 / 15 s, not 100 x 300 ms
-            statuses = for_each_token(self.event_status, pending, EVENTS_IN_FLIGHT, thread_name="vpp-status")
-            for event_id, status in zip(list(pending), statuses, strict=True):
+            for event_id, status in self._statuses(list(pending), not_before):
                 result = finished_result(event_id, status, batches[event_id])
                 if result is not None:
                     results[event_id] = result
                     pending.remove(event_id)
+                    if on_result is not None:
+                        on_result(event_id, result)
             if not pending:
                 return collections.OrderedDict((event_id, results[event_id]) for event_id in batches)
+            not_before = {}
             interval = poll_interval or self.poll_interval
             if time.monotonic() + interval > deadline:  # the next read would come after the deadline
                 raise pending_error(pending, timeout, results)
             time.sleep(interval)
+
+    def _statuses(self, event_ids, not_before):
+        """``(event_id, StatusResponse)`` of each event, in order, each yielded as soon as it (and those before it)
+        came back; up to ``EVENTS_IN_FLIGHT`` reads at once, none before its ``not_before`` (monotonic) time."""
+
+        def read(event_id):
+            delay = not_before.get(event_id, 0) - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            return self.event_status(event_id)
+
+        if len(event_ids) <= 1:
+            for event_id in event_ids:
+                yield event_id, read(event_id)
+            return
+        workers = min(EVENTS_IN_FLIGHT, len(event_ids))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vpp-status") as pool:
+            yield from zip(event_ids, pool.map(read, event_ids), strict=True)
 
     # --- client config ---
 

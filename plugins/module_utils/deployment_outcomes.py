@@ -18,6 +18,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     EVENT_TYPE_ASSOCIATE,
     EVENT_TYPE_CREATE,
     EVENT_TYPE_DISASSOCIATE,
+    USER,
     outcome_target_key,
 )
 
@@ -64,7 +65,7 @@ class DeploymentOutcomes:
         """
         events = self.store.pending_events(deployment=self.name)
         if not events:
-            return
+            return False
         stale = {event["event_id"] for event in events if is_stale(event, utc_now())}
         batches = [batch_from_event(event) for event in events]
         if stale:
@@ -82,6 +83,7 @@ class DeploymentOutcomes:
             if creation_succeeded(outcome)
         ]
         self.refresh_users(created)
+        return True
 
     def resubmit(self, events):
         """Submit the stale events' requests again for their members still pending; returns the new batches."""
@@ -101,18 +103,29 @@ class DeploymentOutcomes:
             batches += self.submit(event["event_type"], entries)
         return batches
 
-    def _wait_for_events(self, batches, timeout):
+    def _wait_for_events(self, batches, timeout, on_result):
         # events of this run are read soon after submitting, those of an earlier run at once
         fresh = any(batch["event_id"] in self.outcome["pending_event_ids"] for batch in batches)
-        return self.client.wait_for_events(batches, timeout=timeout, first_poll=FIRST_POLL if fresh else 0)
+        return self.client.wait_for_events(
+            batches, timeout=timeout, first_poll=FIRST_POLL if fresh else 0, on_result=on_result
+        )
 
     def wait(self, batches, timeout):
-        """Wait for events (``timeout`` None: look once, leave the rest pending) and record their outcomes."""
+        """Wait for events (``timeout`` None: look once, leave the rest pending) and record their outcomes, each
+        event's as its status comes back (while the reads of the others are in flight)."""
         types = {batch["event_id"]: batch["type"] for batch in batches}
+        applied = set()
+
+        def record(event_id, result):
+            self.apply({event_id: result}, types)
+            applied.add(event_id)
+            if types[event_id] != EVENT_TYPE_CREATE:
+                result.pop("outcomes", None)  # recorded: 1,000 per event are not kept until the last one (B5M)
+
         try:
-            results = self._wait_for_events(batches, 0 if timeout is None else timeout)
+            results = self._wait_for_events(batches, 0 if timeout is None else timeout, record)
         except EventTimeoutError as err:
-            self.apply(err.results, types)
+            self.apply({key: value for key, value in err.results.items() if key not in applied}, types)
             if timeout is None:
                 return err.results
             pending = err.details["pending_event_ids"]
@@ -123,7 +136,7 @@ class DeploymentOutcomes:
             err.args = (err.msg,)
             err.details.update(self.result_details(), pending_event_ids=pending)
             raise
-        self.apply(results, types)
+        self.apply({key: value for key, value in results.items() if key not in applied}, types)
         return results
 
     def apply(self, results, types):
@@ -132,15 +145,12 @@ class DeploymentOutcomes:
             return
         self.changed = True
         identity, store = self.identity, self.store
-        pending = {}
-        for row in store.list_members(self.name, state="pending"):
-            pending.setdefault(row["event_id"], []).append(row)
         with store.transaction():
             for event_id, result in results.items():
                 event_type = types[event_id]
                 store.update_event(identity["token"], event_id, result["status"], result=event_summary(result))
                 if event_type != EVENT_TYPE_CREATE:
-                    self._apply_outcomes(event_type, result["outcomes"], pending.get(event_id, ()))
+                    self._apply_outcomes(event_type, event_id, result["outcomes"])
                 if event_id in self.outcome["pending_event_ids"]:
                     self.outcome["pending_event_ids"].remove(event_id)
 
@@ -153,16 +163,30 @@ class DeploymentOutcomes:
         moved -= store.remove_assignments(identity["token"], lost) if lost else 0
         store.move_asset_counts(identity["token"], identity["adam_id"], identity["pricing_param"], moved)
 
-    def _apply_outcomes(self, event_type, outcomes, members):
-        identity, store = self.identity, self.store
+    def _members_by_target(self, event_id, outcomes):
+        """``{target: [member ids]}`` of the members pending on the event: a target is its member itself (a serial,
+        or a user of a user collection), read from the store only for the users of a device collection."""
         by_target = {}
-        for row in members:
+        if self.collection["type"] == USER or all(outcome.get("serial_number") for outcome in outcomes):
+            for outcome in outcomes:
+                target = outcome_target_key(outcome)
+                by_target[target] = [target[1]]
+            return by_target
+        for row in self.store.members_pending_on(self.name, event_id):
             target = target_of(row, row["license_type"], self.collection["type"])
-            by_target.setdefault(target, []).append(row)
+            by_target.setdefault(target, []).append(row["member_id"])
+        return by_target
+
+    def _apply_outcomes(self, event_type, event_id, outcomes):
+        """One event's outcomes into the store in bulk (members by primary key, nothing read back for a serial or
+        a user of a user collection; one event may carry 1,000 devices, a deployment 100,000: B5)."""
+        identity = self.identity
+        by_target = self._members_by_target(event_id, outcomes)
         done_state = "licensed" if event_type == EVENT_TYPE_ASSOCIATE else "reclaimed"
-        rows, assignments = [], []
+        failed_rows, assignments, done = [], [], []
         for outcome in outcomes:
             target = outcome_target_key(outcome)
+            member_ids = by_target.get(target, ())
             if outcome["succeeded"]:
                 assignments.append(
                     {
@@ -172,32 +196,32 @@ class DeploymentOutcomes:
                         "target_id": target[1],
                     }
                 )
-            for row in by_target.get(target, ()):
-                if outcome["succeeded"]:
-                    rows.append(
+                done.extend(member_ids)
+            else:
+                for member_id in member_ids:
+                    failed_rows.append(
                         {
-                            "member_id": row["member_id"],
-                            "state": done_state,
-                            "error_number": None,
-                            "error_message": None,
-                        }
-                    )
-                    self.outcome[done_state].append(row["member_id"])
-                    self.failed.pop(row["member_id"], None)
-                else:
-                    rows.append(
-                        {
-                            "member_id": row["member_id"],
+                            "member_id": member_id,
                             "state": "failed",
                             "error_number": outcome["error_number"],
                             "error_message": outcome["error_message"],
                         }
                     )
-                    self.note_failure(row["member_id"], outcome["error_number"], outcome["error_message"])
-        # in bulk: one event may carry 1,000 devices, a deployment 100,000 (docs/BENCHMARKS.md, B5)
+                    self.note_failure(member_id, outcome["error_number"], outcome["error_message"])
         if event_type == EVENT_TYPE_ASSOCIATE:
             self.record_holders(assignments, ())
         else:
             self.record_holders((), assignments)
-        if rows:
-            store.upsert_members(self.name, rows)
+        self.store.settle_members(self.name, event_id, failed_rows)
+        settled = self.store.settle_members(
+            self.name,
+            event_id,
+            [
+                {"member_id": member_id, "state": done_state, "error_number": None, "error_message": None}
+                for member_id in done
+            ],
+        )
+        self.outcome[done_state].add(done, count=settled)
+        if self.failed:
+            for member_id in done:
+                self.failed.pop(member_id, None)

@@ -10,6 +10,9 @@
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
+    RESULT_MEMBERS,
+    Tally,
+    bounded,
     deployment_diff,
     deployment_view,
     mdm_commands,
@@ -20,6 +23,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     invitation_url,
     member_states,
+    plan_excerpt,
     plan_summary,
     plan_writes,
     target_of,
@@ -30,52 +34,74 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import REGISTER
 class DeploymentResults:
     """The reporting part of a deployment run: the module result, from the store and the run's outcome."""
 
-    def _invitations(self, rows):
-        """Links for the deployment's users who have not accepted Apple's invitation yet (status Registered)."""
+    def _invitations(self):
+        """Links for the deployment's users who have not accepted Apple's invitation yet (status Registered): a
+        ``Tally``. Member rows are read (streaming) only when a known user of the token is still Registered."""
+        invitations = Tally()
+        if not any(user.get("status") == REGISTERED and user.get("invite_code") for user in self.users.values()):
+            return invitations
         template = self.client.urls.get("invitationEmail")
-        invitations, seen = [], set()
-        for row in rows:
+        seen = set()
+        for row in self.store.iter_member_targets(self.name):
             target = target_of(row, row.get("license_type") or USER, self.collection["type"])
             if target is None or target[0] != USER or target[1] in seen:
                 continue
             seen.add(target[1])
             user = self.users.get(target[1])
             if user and user.get("status") == REGISTERED and user.get("invite_code"):
-                invitations.append(
-                    {
-                        "client_user_id": target[1],
-                        "email": user.get("email"),
-                        "url": invitation_url(template, user["invite_code"]),
-                    }
+                invitations.add(
+                    [
+                        {
+                            "client_user_id": target[1],
+                            "email": user.get("email"),
+                            "url": invitation_url(template, user["invite_code"]),
+                        }
+                    ]
                 )
         return invitations
 
     def result_details(self):
-        """The deployment's view and what this run did to its members (also the details of a timeout)."""
-        rows = self.store.list_members(self.name) if self.store.get_deployment(self.name) else []
-        return {
-            "deployment": deployment_view(self.store.get_deployment(self.name), member_states(rows)),
+        """The deployment's view and what this run did to its members (also the details of a timeout): counts of
+        every member, and the first ``RESULT_MEMBERS`` of each list."""
+        row = self.store.get_deployment(self.name)
+        failed = bounded(self.failed.values())
+        tallies = {
             "licensed": self.outcome["licensed"],
             "reclaimed": self.outcome["reclaimed"],
-            "failed_members": list(self.failed.values()),
-            "pending_event_ids": list(self.outcome["pending_event_ids"]),
+            "failed_members": failed,
             "registered_users": self.outcome["registered_users"],
         }
+        return dict(
+            {key: tally.first for key, tally in tallies.items()},
+            deployment=deployment_view(row, self.store.count_members(self.name) if row else {}),
+            pending_event_ids=list(self.outcome["pending_event_ids"]),
+            counts={key: tally.count for key, tally in tallies.items()},
+            left_out={key: tally.left_out for key, tally in tallies.items()},
+        )
 
     def result(self, plan):
-        """The module result after carrying out ``plan``."""
+        """The module result after carrying out ``plan``: bounded whatever the number of members."""
         details = self.result_details()
-        rows = self.store.list_members(self.name)
+        states = details["deployment"].get("states") or {}
+        pending = Tally()
+        if states.get("pending"):
+            pending.add([row["member_id"] for row in self.store.list_members(self.name, "pending", RESULT_MEMBERS)])
+            pending.count = states["pending"]
+        lists = {
+            "untargeted": bounded(entry["member_id"] for entry in plan["untargeted"]),
+            "pending": pending,
+            "invitations": self._invitations(),
+        }
         result = dict(
             details,
             changed=self.changed,
-            plan=plan,
-            untargeted=[entry["member_id"] for entry in plan["untargeted"]],
-            pending=[row["member_id"] for row in rows if row["state"] == "pending"],
-            invitations=self._invitations(rows),
+            plan=plan_excerpt(plan, RESULT_MEMBERS),
             application_created=self.application_created,
             requests=self.module.request_stats(),
+            **{key: tally.first for key, tally in lists.items()},
         )
+        result["counts"].update((key, tally.count) for key, tally in lists.items())
+        result["left_out"].update((key, tally.left_out) for key, tally in lists.items())
         mdm = self.mdm_result()
         if mdm is not None:
             result["mdm"] = mdm
@@ -121,16 +147,19 @@ class DeploymentResults:
             or member_changes(plan, stored, self.members)
             or bool(mdm and (mdm["install"]["members"] or mdm["remove"]["members"]))
         )
-        predicted_failures = [
+        predicted_failures = (
             {key: entry[key] for key in ("member_id", "error_number", "error_message")} for entry in plan["failed"]
-        ]
+        )
+        failed = bounded(predicted_failures)
         result = {
             "changed": changed,
-            "plan": plan,
+            "plan": plan_excerpt(plan, RESULT_MEMBERS),
             "summary": plan_summary(plan),
             "deployment": after,
             "pending_event_ids": [event["event_id"] for event in pending_events],
-            "failed_members": predicted_failures,
+            "failed_members": failed.first,
+            "counts": {"failed_members": failed.count},
+            "left_out": {"failed_members": failed.left_out},
             "requests": self.module.request_stats(),
         }
         if self.module.diff_mode:

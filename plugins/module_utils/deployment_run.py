@@ -17,7 +17,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.apps import default_applic
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_installs import DeploymentInstalls
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_outcomes import DeploymentOutcomes
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_results import DeploymentResults
-from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import deployment_view, describe_short
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import Tally, deployment_view, describe_short
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_writes import DeploymentWrites
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
     AppleError,
@@ -58,7 +58,8 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults, Dep
         self.changed = False
         self.application_created = False
         self.users = {}
-        self.outcome = {"licensed": [], "reclaimed": [], "registered_users": [], "pending_event_ids": []}
+        # what this run did: members counted, the first RESULT_MEMBERS of each named (deployment_views.Tally)
+        self.outcome = {"licensed": Tally(), "reclaimed": Tally(), "registered_users": Tally(), "pending_event_ids": []}
         self.failed = {}  # member id -> {member_id, error_number, error_message}: one entry per member
         self.refused_users = {}  # client user id -> Apple's synchronous refusal (9609, 9622) in this run
         self.holder_changes = (set(), set())  # targets an unanswered intent gave or took back (intents.py)
@@ -142,14 +143,16 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults, Dep
         self.client = self.module.client_for(self.store.get_token_secret(token))
         before_rows = self._stored_rows()
         self.before = deployment_view(self.existing, member_states(before_rows.values()))
+        moved = False  # whether resuming or reconciling changed member rows: then they are read again
         if self.existing is not None and not self.check_mode:
-            self.resume()
+            moved = self.resume()
         if self.existing is not None:
-            self.reconcile_intents()
+            moved = self.reconcile_intents() or moved
         asset = self.fresh_asset()
         license_type = license_type_for(self.collection["type"], asset["device_assignable"], asset["product_type"])
         self.license_type = license_type
-        stored = self.stored_before = self._stored_rows()
+        stored = self.stored_before = self._stored_rows() if moved else before_rows
+        del before_rows
         self.users = self._known_users(license_type)
         options = {
             "action": self.params["action"],
@@ -221,7 +224,7 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults, Dep
         """
         intents = self.store.intents(self.name)
         if not intents:
-            return
+            return False
         identity = self.identity
         listing = self.client.assignments(adam_id=identity["adam_id"], pricing_param=identity["pricing_param"])
         apple_holders = {apple_target_key(record) for record in listing}
@@ -237,6 +240,7 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults, Dep
             for intent in intents:
                 self.store.drop_intent(identity["token"], intent["event_id"])
         self.changed = True
+        return True
 
     def _known_users(self, license_type):
         if license_type != USER:

@@ -14,6 +14,41 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL
 DEPLOYMENT_FIELDS = ("application", "token", "adam_id", "pricing_param", "action", "purpose", "license_type")
 DIFF_EXAMPLES = 20  # members of each kind of change a diff names
 FAILURE_EXAMPLES = 5  # failed members a message names
+# Members each list of a vpp_deployment result names at most (licensed, reclaimed, failed_members, pending...):
+# the result counts every member (``counts``) and says how many each list leaves out (``left_out``), so its size does
+# not grow with the collection; vpp_deployment_info pages through every member.
+RESULT_MEMBERS = 100
+
+
+class Tally:
+    """Members of one kind in a result: how many, and the first ``RESULT_MEMBERS`` of them (ids or entries)."""
+
+    def __init__(self, bound=RESULT_MEMBERS):
+        self.count = 0
+        self.first = []
+        self.bound = bound
+
+    def add(self, items, count=None):
+        """Count ``items`` (or ``count`` of them, when the caller knows better), keeping the first ones."""
+        items = list(items)
+        room = self.bound - len(self.first)
+        if room > 0:
+            self.first.extend(items[:room])
+        self.count += len(items) if count is None else count
+
+    @property
+    def left_out(self):
+        return max(self.count - len(self.first), 0)
+
+
+def bounded(items, bound=RESULT_MEMBERS):
+    """A ``Tally`` of a list or any iterable (consumed once)."""
+    tally = Tally(bound)
+    for item in items:
+        tally.count += 1
+        if len(tally.first) < bound:
+            tally.first.append(item)
+    return tally
 
 
 def former_member_states(action):
@@ -65,19 +100,20 @@ def deployment_diff(before, after, changes, app):
     return {"before": dict(before, app=app) if before else {}, "after": after, "members": changes}
 
 
-def failure_text(failed, predicted=False, examples=FAILURE_EXAMPLES):
+def failure_text(failed, predicted=False, examples=FAILURE_EXAMPLES, total=None):
     """``n member(s) ended failed: id (reason), ...``: the first ``examples`` failed members with their reasons
-    (``predicted``: check mode's "would end failed")."""
+    (``predicted``: check mode's "would end failed"; ``total``: how many failed, when ``failed`` lists the first)."""
     shown = []
     for entry in failed[:examples]:
         reason = entry.get("error_message") or "no reason given"
         if entry.get("error_number") is not None:
             reason = "error %s: %s" % (entry["error_number"], reason)
         shown.append("%s (%s)" % (entry["member_id"], reason))
-    more = len(failed) - len(shown)
+    total = len(failed) if total is None else total
+    more = total - len(shown)
     verb = "would end" if predicted else "ended"
     listed = ", ".join(shown) + (", and %d more" % more if more else "")
-    return "%d member(s) %s failed: %s" % (len(failed), verb, listed)
+    return "%d member(s) %s failed: %s" % (total, verb, listed)
 
 
 def member_view(row):
@@ -121,6 +157,11 @@ def predicted_rows(plan, stored, members, wait):
 
 def member_changes(plan, stored, members):
     """Member rows to write before any call: new members, changed details, and the states the plan decided."""
+    return list(iter_member_changes(plan, stored, members))
+
+
+def iter_member_changes(plan, stored, members):
+    """``member_changes`` one row at a time (written in chunks, never all held: B5M)."""
     install = plan["action"] == INSTALL
     decided = {}
     for entry in plan["already"]:
@@ -138,7 +179,6 @@ def member_changes(plan, stored, members):
     for entry in plan["untargeted"]:
         decided[entry["member_id"]] = {"state": "untargeted"}
     license_type = plan["license_type"]
-    rows = []
     for member in members:
         wanted = dict(
             {"device_user": member["device_user"], "license_type": license_type}, **decided.get(member["member_id"], {})
@@ -147,10 +187,10 @@ def member_changes(plan, stored, members):
             wanted["enrollment_id"] = member["enrollment_id"]
         current = stored.get(member["member_id"])
         if current is None or any(current.get(field) != value for field, value in wanted.items()):
-            rows.append(dict(wanted, member_id=member["member_id"]))
+            wanted["member_id"] = member["member_id"]
+            yield wanted
     # removed members keep their license: they stay listed, untargeted
-    rows.extend({"member_id": entry["member_id"], "state": "untargeted"} for entry in plan["untargeted"])
-    return rows
+    yield from ({"member_id": entry["member_id"], "state": "untargeted"} for entry in plan["untargeted"])
 
 
 def command_view(entries, requests=None):

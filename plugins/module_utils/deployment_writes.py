@@ -10,7 +10,7 @@ it is sent, its event with its members' pending state once Apple accepts it. ``D
 
 from __future__ import annotations
 
-from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import member_changes
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import iter_member_changes
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError, InvalidVersionError
 from ansible_collections.mdm.vpp.plugins.module_utils.intents import (
     DeploymentHooks,
@@ -39,13 +39,11 @@ class DeploymentWrites:
         store = self.store
         with store.transaction():
             self._save_deployment(license_type)
-            changes = member_changes(plan, stored, self.members)
-            if changes:
-                store.upsert_members(self.name, changes)
+            written = store.upsert_members(self.name, iter_member_changes(plan, stored, self.members))  # in chunks
             forgotten = [entry["member_id"] for entry in plan["forgotten"]]
             if forgotten:
                 store.delete_members(self.name, forgotten)
-        self.changed = self.changed or bool(changes or forgotten)
+        self.changed = self.changed or bool(written or forgotten)
         for entry in plan["failed"]:
             self.note_failure(entry["member_id"], entry["error_number"], entry["error_message"])
         to_license = plan["to_license"]
@@ -140,7 +138,7 @@ class DeploymentWrites:
                     refused[outcome["client_user_id"]] = (outcome["error_number"], outcome["error_message"])
         created = [user["client_user_id"] for user in users if user["client_user_id"] not in refused]
         self.refresh_users(created)
-        self.outcome["registered_users"].extend(created)
+        self.outcome["registered_users"].add(created)
         return refused
 
     def refresh_users(self, user_ids):
@@ -171,11 +169,17 @@ class DeploymentWrites:
         its call, each event when its answer is handled (in the batches' order)."""
         if not entries:
             return []
-        by_target = {}
-        for entry in entries:
-            by_target.setdefault(target_key(entry["license_type"], entry["target_id"]), []).append(entry["member_id"])
-        users = [target_id for kind, target_id in by_target if kind == USER]
-        serials = [target_id for kind, target_id in by_target if kind == DEVICE]
+        if all(entry["target_id"] == entry["member_id"] for entry in entries):
+            by_target = None  # each target is its member (a serial, a user of a user collection): no map needed
+            users = [entry["target_id"] for entry in entries if entry["license_type"] == USER]
+            serials = [entry["target_id"] for entry in entries if entry["license_type"] == DEVICE]
+        else:
+            by_target = {}
+            for entry in entries:
+                target = target_key(entry["license_type"], entry["target_id"])
+                by_target.setdefault(target, []).append(entry["member_id"])
+            users = [target_id for kind, target_id in by_target if kind == USER]
+            serials = [target_id for kind, target_id in by_target if kind == DEVICE]
         assets = [normalize_asset((self.identity["adam_id"], self.identity["pricing_param"]))]
         send = self.client.associate if event_type == EVENT_TYPE_ASSOCIATE else self.client.disassociate
         self.changed = True

@@ -36,7 +36,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, VPPError
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import check_purpose
-from ansible_collections.mdm.vpp.plugins.module_utils.members import read_members_file, wanted_members
+from ansible_collections.mdm.vpp.plugins.module_utils.members_file import read_members_file, wanted_members
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL
 
 # Names tests read from here (their homes are the rooms above), besides the entry points.
@@ -106,14 +106,15 @@ def checked_outcome(module, params, result):
     failed = result.get("failed_members") or []
     if not failed:
         return result
+    total = result["counts"]["failed_members"]  # failed_members names the first RESULT_MEMBERS
     plan = result.get("plan") or {}
-    text = "deployment %r: %s" % (params["name"], failure_text(failed, predicted=module.check_mode))
+    text = "deployment %r: %s" % (params["name"], failure_text(failed, predicted=module.check_mode, total=total))
     if plan.get("short"):
         text += "; %s" % describe_short(plan)
     if params["allow_partial"]:
         module.warn(text + "; accepted (allow_partial: true)")
         return result
-    raise MemberFailuresError(text, details=dict(result, member_failures=len(failed)))
+    raise MemberFailuresError(text, details=dict(result, member_failures=total))
 
 
 def forget_deployment(module):
@@ -132,25 +133,50 @@ def forget_deployment(module):
     return result
 
 
-def deployment_info(store, row, with_members):
-    """One deployment as ``vpp_deployment_info`` lists it."""
+def deployment_info(store, row, with_members, page=None):
+    """One deployment as ``vpp_deployment_info`` lists it; ``page``: ``member_state``, ``members_offset`` and
+    ``members_limit`` (None: every member)."""
     info = deployment_view(row, store.count_members(row["name"]))
     info["pending_events"] = len(store.pending_events(deployment=row["name"]))
     info["install_states"] = store.count_install_states(row["name"])
     info["created_at"] = row["created_at"]
     info["updated_at"] = row["updated_at"]
     if with_members:
-        info["member_details"] = [member_view(member) for member in store.list_members(row["name"])]
+        page = page or {}
+        limit, offset = page.get("members_limit"), page.get("members_offset") or 0
+        # one more than asked tells whether another page follows
+        rows = store.list_members(
+            row["name"], page.get("member_state"), None if limit is None else limit + 1, offset if limit else 0
+        )
+        more = limit is not None and len(rows) > limit
+        info["member_details"] = [member_view(member) for member in rows[:limit]]
+        if limit is not None:
+            info["members_next_offset"] = offset + limit if more else None
     return info
 
 
+def check_page(params):
+    """Refuse a members page that cannot be one (a limit below 1, an offset below 0)."""
+    if params.get("members_limit") is not None and params["members_limit"] < 1:
+        raise ConfigurationError(
+            "members_limit must be at least 1, got %d" % params["members_limit"],
+            hint="leave it unset to list every member, or give the page size",
+        )
+    if (params.get("members_offset") or 0) < 0:
+        raise ConfigurationError(
+            "members_offset must be 0 or more, got %d" % params["members_offset"],
+            hint="give the members_next_offset of the previous page",
+        )
+
+
 def list_deployments(module):
-    """``vpp_deployment_info``: deployments filtered by name, application and token; members on request."""
+    """``vpp_deployment_info``: deployments filtered by name, application and token; members on request, by page."""
     params, store = module.params, module.store
+    check_page(params)
     rows = store.list_deployments(application=params["application"])
     if params["name"] is not None:
         rows = [row for row in rows if row["name"] == params["name"]]
     if params["token"] is not None:
         rows = [row for row in rows if row["token"] == params["token"]]
-    with_members = params["members"] or params["name"] is not None
-    return {"changed": False, "deployments": [deployment_info(store, row, with_members) for row in rows]}
+    with_members = params["members"] or params["name"] is not None or params.get("members_limit") is not None
+    return {"changed": False, "deployments": [deployment_info(store, row, with_members, params) for row in rows]}

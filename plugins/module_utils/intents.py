@@ -12,6 +12,8 @@ false shortage nor fails members while licenses are free, and assigns nothing tw
 
 from __future__ import annotations
 
+import time
+
 from ansible_collections.mdm.vpp.plugins.module_utils.submission import UNKNOWN_USER, USER_DEVICE_LIMIT, Hooks
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     DEVICE,
@@ -61,9 +63,17 @@ class DeploymentHooks(Hooks):
     def __init__(self, run, event_type, by_target):
         self.run = run
         self.event_type = event_type
-        self.by_target = by_target  # (kind, target id) -> [member ids]
+        # (kind, target id) -> [member ids]; None when each target is its member (a serial, a user of a user
+        # collection): no map of every member is held then
+        self.by_target = by_target
         self.token = run.identity["token"]
         self._intents = {}
+
+    def members_of(self, batch):
+        """The member ids a batch serves."""
+        if self.by_target is None:
+            return [target_id for _kind, target_id in batch_targets(batch)]
+        return [member_id for target in batch_targets(batch) for member_id in self.by_target.get(target, ())]
 
     def before(self, batch):
         self._intents[_batch_key(batch)] = self.run.store.record_intent(
@@ -76,13 +86,9 @@ class DeploymentHooks(Hooks):
             self.run.store.drop_intent(self.token, intent_id)
 
     def accepted(self, record):
+        record["accepted_at"] = time.monotonic()  # its first status read waits FIRST_POLL from here, not from the last
         store = self.run.store
-        pending = {"state": "pending", "event_id": record["event_id"], "error_number": None, "error_message": None}
-        rows = [
-            dict(pending, member_id=member_id)
-            for target in batch_targets(record)
-            for member_id in self.by_target.get(target, ())
-        ]
+        member_ids = self.members_of(record)
         intent_id = self._intents.pop(_batch_key(record), None)
         with store.transaction():
             if intent_id is not None:
@@ -90,12 +96,11 @@ class DeploymentHooks(Hooks):
             store.record_event(
                 self.token, record["event_id"], self.event_type, deployment=self.run.name, request=event_request(record)
             )
-            if rows:
-                store.upsert_members(self.run.name, rows)
+            store.mark_pending(self.run.name, record["event_id"], member_ids)  # by primary key: the rows exist
         self.run.outcome["pending_event_ids"].append(record["event_id"])
 
     def refused(self, batch, error):
-        member_ids = [member_id for target in batch_targets(batch) for member_id in self.by_target.get(target, ())]
+        member_ids = self.members_of(batch)
         self.run.fail_members(member_ids, error.error_number, refusal_message(error))
         for user_id in batch.get("client_user_ids") or ():
             self.run.refused_users[user_id] = error.error_number

@@ -137,7 +137,8 @@ def target_of(member, license_type, collection_type):
     """``(kind, id)`` whose license serves a member: its serial (device license), its device's user (user license
     for a device collection; None when the device has no user) or the member itself (user collection)."""
     if license_type == DEVICE:
-        return target_key(DEVICE, member["member_id"])
+        kind, serial = target_key(DEVICE, member["member_id"])
+        return kind, member["member_id"] if serial == member["member_id"] else serial  # one string, not two
     if collection_type == DEVICE:
         return target_key(USER, member["device_user"]) if member.get("device_user") else None
     return target_key(USER, member["member_id"])
@@ -205,12 +206,12 @@ def plan_deployment(members, stored, holders, known_users, asset, options, limit
     """
     action, license_type, collection_type = options["action"], options["license_type"], options["collection_type"]
     plan = new_plan(action, license_type, collection_type, members, asset)
-    wanted_ids = {member["member_id"] for member in members}
     if action == INSTALL:
         _plan_install(plan, members, stored, holders, known_users, options)
     else:
         _plan_uninstall(plan, members, stored, holders, asset)
-    _plan_removed(plan, members, stored, wanted_ids, holders, options)
+    if stored:  # members that left the collection: none in a new deployment
+        _plan_removed(plan, members, stored, {member["member_id"] for member in members}, holders, options)
     plan["batches"] = _batches(plan, limits)
     return plan
 
@@ -235,7 +236,12 @@ def _plan_install(plan, members, stored, holders, known_users, options):
         if target in holders:
             plan["already"].append(_entry(member, license_type, target))
             continue
-        claimed.setdefault(target, []).append(member)
+        # most targets serve one member: the member itself, a list only for a user several devices share
+        held = claimed.setdefault(target, member)
+        if isinstance(held, list):
+            held.append(member)
+        elif held is not member:
+            claimed[target] = [held, member]
         unknown_user = target[0] == USER and known_users.get(target[1]) not in ACTIVE_USER_STATUSES
         if unknown_user and target[1] not in registering:
             registering.add(target[1])
@@ -244,8 +250,8 @@ def _plan_install(plan, members, stored, holders, known_users, options):
     available = plan["available"]
     plan["short"] = 0 if available is None else max(plan["needed"] - available, 0)
     granted = plan["needed"] if available is None or not options["allow_partial"] else min(plan["needed"], available)
-    for index, (target, holders_of_target) in enumerate(claimed.items()):
-        for member in holders_of_target:
+    for index, (target, held) in enumerate(claimed.items()):
+        for member in held if isinstance(held, list) else (held,):
             if index < granted:
                 plan["to_license"].append(_entry(member, license_type, target))
             else:
@@ -302,7 +308,10 @@ def _plan_removed(plan, members, stored, wanted_ids, holders, options):
 
 
 def _distinct_targets(entries, kind):
-    return len({entry["target_id"] for entry in entries if entry["license_type"] == kind})
+    chosen = [entry for entry in entries if entry["license_type"] == kind]
+    if all(entry["target_id"] == entry["member_id"] for entry in chosen):
+        return len(chosen)  # each target is its member, and members are distinct: no set of every id
+    return len({entry["target_id"] for entry in chosen})
 
 
 def _batches(plan, limits):

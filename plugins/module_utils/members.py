@@ -7,17 +7,16 @@ A members file has one member per line, or CSV under a header (``serial,user`` o
 ``client_user_id,email,managed_apple_id``, or the column names MDM and Apple Business exports use: see
 ``HEADER_ALIASES``); it is read one line at a time, never held whole (docs/reliability.md). Serial numbers are
 upper-cased (``vocabulary.normalize_serial``): two spellings of one serial are one device. Nothing is asked of
-Apple for a bad member: every problem is reported at once, before any call.
+Apple for a bad member: every problem is reported at once, before any call. The file itself is opened and read
+under its caps by ``members_file.py``.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
-import os
 import re
-import stat
+from array import array
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import DEVICE, USER, normalize_serial
@@ -140,17 +139,15 @@ def _clean(value):
 
 def member_from_item(collection_type, item):
     """One member from the ``members`` option: a string id, or a dict of the collection type's columns."""
-    id_column = MEMBER_COLUMNS[collection_type][0]
-    if isinstance(item, dict):
-        unknown = sorted(set(item) - set(MEMBER_COLUMNS[collection_type]))
-        if unknown:
-            raise ValueError(
-                "unknown key(s) %s; a %s member has %s"
-                % (", ".join(unknown), collection_type, ", ".join(MEMBER_COLUMNS[collection_type]))
-            )
-        values = {column: _clean(item.get(column)) for column in MEMBER_COLUMNS[collection_type]}
-    else:
-        values = {id_column: _clean(item)}
+    if not isinstance(item, dict):  # an id alone (a line of a plain members file): nothing else to read
+        return member_record(collection_type, _clean(item))
+    unknown = sorted(set(item) - set(MEMBER_COLUMNS[collection_type]))
+    if unknown:
+        raise ValueError(
+            "unknown key(s) %s; a %s member has %s"
+            % (", ".join(unknown), collection_type, ", ".join(MEMBER_COLUMNS[collection_type]))
+        )
+    values = {column: _clean(item.get(column)) for column in MEMBER_COLUMNS[collection_type]}
     where = {"enrollment_id": values.get("enrollment_id"), "platform": platform_name(values.get("platform"))}
     if collection_type == DEVICE:
         return member_record(DEVICE, values["serial"], device_user=values.get("user"), **where)
@@ -208,14 +205,17 @@ def too_many_members(source, number):
     )
 
 
-def parse_members_text(collection_type, text, source="members_file"):
+def parse_members_text(collection_type, text, source="members_file", members=None, lines=None):
     """Members from a file's text or lines: one id per line, or CSV under a header (``serial,user`` or
-    ``client_user_id,email,managed_apple_id``, or their ``HEADER_ALIASES``). Returns ``(members, problems)``;
-    problems name the line.
+    ``client_user_id,email,managed_apple_id``, or their ``HEADER_ALIASES``). Returns ``(members, lines,
+    problems)``: each member's line number in ``lines`` (an ``array``, compact whatever the number of members);
+    problems name the line. ``members`` and ``lines``: lists to extend.
 
     ``text``: a string, or an iterable of lines consumed once (a file is never held whole); more than
     ``MAX_FILE_MEMBERS`` data lines fail at once."""
-    members, problems, columns, count = [], [], None, 0
+    members = [] if members is None else members
+    lines = array("q") if lines is None else lines
+    problems, columns, count = [], None, 0
     for index, (number, line) in enumerate(_data_lines(text)):
         fields = next(csv.reader(io.StringIO(line), skipinitialspace=True)) if "," in line or '"' in line else [line]
         if index == 0:
@@ -225,52 +225,63 @@ def parse_members_text(collection_type, text, source="members_file"):
         count += 1
         if count > MAX_FILE_MEMBERS:
             raise too_many_members(source, number)
-        where = "%s line %d" % (source, number)
         if columns is None:
             if len(fields) != 1:
                 problems.append(
-                    "%s: %r has several fields but the file has no header line (%s)"
-                    % (where, line, ",".join(MEMBER_COLUMNS[collection_type]))
+                    "%s line %d: %r has several fields but the file has no header line (%s)"
+                    % (source, number, line, ",".join(MEMBER_COLUMNS[collection_type]))
                 )
                 continue
             item = fields[0]
         else:
             if len(fields) > len(columns):
-                problems.append("%s: %d fields, the header names %d" % (where, len(fields), len(columns)))
+                problems.append(
+                    "%s line %d: %d fields, the header names %d" % (source, number, len(fields), len(columns))
+                )
                 continue
             item = {column: value for column, value in zip(columns, fields, strict=False) if column is not None}
-        members.append((where, member_from_item(collection_type, item)))
-    return members, problems
+        members.append(member_from_item(collection_type, item))
+        lines.append(number)
+    return members, lines, problems
 
 
 def _member_problems(collection_type, where, member):
+    """What is wrong with one member (``where()`` names it, called only for a problem)."""
     problems = []
     member_id = member["member_id"]
     if member["enrollment_id"] is not None and not ENROLLMENT_ID_PATTERN.match(member["enrollment_id"]):
         problems.append(
             "%s: %r is not an enrollment id (a UDID, or UDID:UserID for a macOS user channel)"
-            % (where, member["enrollment_id"])
+            % (where(), member["enrollment_id"])
         )
     if member["platform"] is not None and member["platform"] not in PLATFORMS.values():
         problems.append(
-            "%s: platform %r is not one of %s" % (where, member["platform"], ", ".join(sorted(set(PLATFORMS.values()))))
+            "%s: platform %r is not one of %s"
+            % (where(), member["platform"], ", ".join(sorted(set(PLATFORMS.values()))))
         )
     if collection_type == DEVICE:
         if not member_id or not SERIAL_PATTERN.match(member_id):
-            problems.append("%s: %r is not a serial number" % (where, member_id))
+            problems.append("%s: %r is not a serial number" % (where(), member_id))
         if member["device_user"] is not None and not CLIENT_USER_ID_PATTERN.match(member["device_user"]):
-            problems.append("%s: %r is not a client user id" % (where, member["device_user"]))
+            problems.append("%s: %r is not a client user id" % (where(), member["device_user"]))
     else:
         if not member_id or not CLIENT_USER_ID_PATTERN.match(member_id):
-            problems.append("%s: %r is not a client user id" % (where, member_id))
+            problems.append("%s: %r is not a client user id" % (where(), member_id))
         for field in ("email", "managed_apple_id"):
             if member[field] is not None and not EMAIL_PATTERN.match(member[field]):
-                problems.append("%s: %s %r is not an email address" % (where, field, member[field]))
+                problems.append("%s: %s %r is not an email address" % (where(), field, member[field]))
     return problems
 
 
-def _duplicate_problems(collection_type, located):
-    """Duplicate ids (and, for users, duplicate emails and managed Apple IDs): Apple refuses them (9704/9705/9715)."""
+def _same_or(value, normalized):
+    """``normalized``, or ``value`` itself when they are equal: one string kept per member, not two."""
+    return value if normalized == value else normalized
+
+
+def _duplicate_problems(collection_type, members, where):
+    """Duplicate ids (and, for users, duplicate emails and managed Apple IDs): Apple refuses them (9704/9705/9715).
+
+    ``where(index)`` names the member at ``index``; the first of each value is remembered by its index only."""
     fields = ("member_id",) if collection_type == DEVICE else ("member_id", "email", "managed_apple_id")
     labels = {
         "member_id": "serial number" if collection_type == DEVICE else "client user id",
@@ -280,17 +291,18 @@ def _duplicate_problems(collection_type, located):
     problems = []
     for field in fields:
         seen = {}
-        for where, member in located:
+        for index, member in enumerate(members):
             value = member[field]
             if value is None:
                 continue
-            key = member_key(collection_type, value) if field == "member_id" else value.lower()
-            if key in seen:
-                first, first_value = seen[key]
+            key = _same_or(value, member_key(collection_type, value) if field == "member_id" else value.lower())
+            first = seen.setdefault(key, index)
+            if first != index:
+                first_value = members[first][field]
                 note = " as %r, spelled otherwise" % first_value if first_value != value else ""
-                problems.append("%s: duplicate %s %r (first at %s%s)" % (where, labels[field], value, first, note))
-            else:
-                seen[key] = where, value
+                problems.append(
+                    "%s: duplicate %s %r (first at %s%s)" % (where(index), labels[field], value, where(first), note)
+                )
     return problems
 
 
@@ -298,21 +310,26 @@ def parse_members(collection_type, members=None, members_text=None, source="memb
     """Every member of a collection, validated; raises one ``ConfigurationError`` listing the problems.
 
     ``members``: the module's list (strings or dicts); ``members_text``: a members file's content, as a string
-    or an iterable of lines (read once, streaming).
+    or an iterable of lines (read once, streaming). Each member is one dict (serial numbers upper-cased in place);
+    where it came from is one integer (``places``), named only in a problem.
     """
-    located, problems = [], []
+    parsed, places, problems = [], array("q"), []  # a place: -1 - index in ``members``, or a line of the file
     for index, item in enumerate(members or ()):
         try:
-            located.append(("members[%d]" % index, member_from_item(collection_type, item)))
+            parsed.append(member_from_item(collection_type, item))
+            places.append(-1 - index)
         except ValueError as err:
             problems.append("members[%d]: %s" % (index, err))
     if members_text is not None:
-        from_text, text_problems = parse_members_text(collection_type, members_text, source)
-        located.extend(from_text)
-        problems.extend(text_problems)
-    for where, member in located:
-        problems.extend(_member_problems(collection_type, where, member))
-    problems.extend(_duplicate_problems(collection_type, located))
+        problems.extend(parse_members_text(collection_type, members_text, source, parsed, places)[2])
+
+    def where(index):
+        place = places[index]
+        return "members[%d]" % (-1 - place) if place < 0 else "%s line %d" % (source, place)
+
+    for index, member in enumerate(parsed):
+        problems.extend(_member_problems(collection_type, lambda index=index: where(index), member))
+    problems.extend(_duplicate_problems(collection_type, parsed, where))
     if problems:
         shown = problems[:MAX_REPORTED_PROBLEMS]
         more = len(problems) - len(shown)
@@ -323,87 +340,11 @@ def parse_members(collection_type, members=None, members_text=None, source="memb
             details={"problems": problems},
         )
     if collection_type == DEVICE:
-        return [dict(member, member_id=member_key(DEVICE, member["member_id"])) for _where, member in located]
-    return [member for _where, member in located]
+        for member in parsed:
+            member["member_id"] = _same_or(member["member_id"], member_key(DEVICE, member["member_id"]))
+    return parsed
 
 
 def member_key(collection_type, member_id):
     """A member id as deployments compare and store it: a serial number upper-cased, a client user id as given."""
     return normalize_serial(member_id) if collection_type == DEVICE else member_id
-
-
-# --- reading a members file --------------------------------------------------------------------------------------
-
-
-def _unreadable(path, reason):
-    return ConfigurationError(
-        "cannot read members_file %s: %s" % (path, reason),
-        hint="give the path of a readable UTF-8 text file on the controller",
-    )
-
-
-def _too_big(path, what):
-    return ConfigurationError(
-        "members_file %s is too big: %s" % (path, what),
-        hint="split the collection into deployments with smaller members files; nothing was changed",
-    )
-
-
-def read_members_file(path):
-    """The lines of a members file on the controller, as an iterator that reads one line at a time.
-
-    Refused at once: anything but a regular file (``/dev/zero``, a FIFO, a directory), a file over
-    ``MAX_FILE_BYTES``, a line over ``MAX_LINE_BYTES`` (a file without newlines) and more data lines than
-    ``MAX_FILE_MEMBERS`` (plus a header): a first pass counts them, keeping nothing, before any member is parsed."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError as exc:
-        raise _unreadable(path, exc.strerror or type(exc).__name__) from None
-    if not stat.S_ISREG(mode):
-        kind = "a directory" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
-        raise _unreadable(path, "it is %s, not a regular file" % kind)
-    if os.stat(path).st_size > MAX_FILE_BYTES:
-        raise _too_big(path, "more than %d MB, the cap of a members file" % (MAX_FILE_BYTES >> 20))
-    count = 0
-    for number, raw in enumerate(_file_lines(path), start=1):
-        stripped = raw.strip()
-        if stripped and not stripped.startswith(b"#"):
-            count += 1
-            if count > MAX_FILE_MEMBERS + 1:  # one more line may be the header: parse_members decides
-                raise too_many_members(path, number)
-    return _decoded(path)
-
-
-def _decoded(path):
-    """The file's lines again, as text: one not UTF-8 makes the file unreadable."""
-    try:
-        for raw in _file_lines(path):
-            yield raw.decode("utf-8").rstrip("\r\n")
-    except UnicodeDecodeError:
-        raise _unreadable(path, "UnicodeDecodeError") from None
-
-
-def _file_lines(path):
-    """The file's lines as bytes (a BOM dropped), read one at a time under the byte and line caps."""
-    total = 0
-    try:
-        with open(path, "rb") as handle:
-            for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 2), b""), start=1):
-                total += len(raw)
-                if total > MAX_FILE_BYTES:
-                    raise _too_big(path, "more than %d MB, the cap of a members file" % (MAX_FILE_BYTES >> 20))
-                if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:  # its end of line not counted
-                    raise _too_big(
-                        path, "line %d is longer than %d bytes, the cap of a line" % (number, MAX_LINE_BYTES)
-                    )
-                if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[len(codecs.BOM_UTF8) :]
-                yield raw
-    except OSError as exc:
-        raise _unreadable(path, exc.strerror or type(exc).__name__) from None
-
-
-def wanted_members(collection):
-    """The collection's members from ``members`` and/or ``members_file``, validated before any call."""
-    lines = read_members_file(collection["members_file"]) if collection.get("members_file") else None
-    return parse_members(collection["type"], collection.get("members"), lines, source=collection.get("members_file"))

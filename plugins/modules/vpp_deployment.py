@@ -31,6 +31,9 @@ description:
     license Apple refused, a book that cannot be taken back...), naming how many and the first ones with their
     reasons; the other members are done and the result keeps RV(failed_members). With O(allow_partial=true) it
     succeeds with a warning listing them. Check mode fails (or warns) the same way for the failures it predicts.
+  - "The result counts members (RV(counts)) and names at most the first 100 of each list (RV(left_out) says how
+    many more), whatever the size of the collection; the diff names the first 20 of each change.
+    M(mdm.vpp.vpp_deployment_info) lists every member, page by page."
   - A collection without members is accepted with a warning (probably an empty export or a wrong file); an
     install deployment with O(reclaim_removed=true) and no members takes back the license of every former member.
   - Serial numbers are compared and stored upper-case, so V(c02acme00050) and V(C02ACME00050) are one device
@@ -351,8 +354,8 @@ deployment:
 plan:
   description:
     - What the run does (or, in check mode, would do) per member, and whether there are enough licenses.
-    - Also returned when the task fails for lack of licenses, then bounded whatever the number of members
-      (each per-member list cut to its first 10 entries, with C(counts) of every list and C(truncated)).
+    - Bounded whatever the number of members, each per-member list cut to its first 100 entries, with C(counts)
+      of every list and C(truncated). When the task fails for lack of licenses, the lists show their first 10.
   returned: with O(state=present)
   type: dict
   contains:
@@ -425,13 +428,11 @@ plan:
       type: dict
       sample: {"associate": 1, "disassociate": 0, "create_users": 0}
     counts:
-      description: Entries of each per-member list (the lists themselves show at most 10).
-      returned: when the task fails for lack of licenses
+      description: Entries of each per-member list (the lists themselves show at most 100, 10 in a refusal).
       type: dict
       sample: {"already": 0, "to_license": 20000, "failed": 0}
     truncated:
-      description: Whether a per-member list was cut to its first 10 entries.
-      returned: when the task fails for lack of licenses
+      description: Whether a per-member list was cut.
       type: bool
       sample: true
 summary:
@@ -439,20 +440,36 @@ summary:
   returned: in check mode
   type: dict
   sample: {"needed": 2, "available": 48, "short": 0, "to_license": 2}
+counts:
+  description:
+    - How many members each list of the result has in full (C(licensed), C(reclaimed), C(failed_members),
+      C(pending), C(untargeted), C(registered_users), C(invitations)); in check mode C(failed_members) only.
+    - Each of those lists names at most the first 100 (the result's size does not grow with the collection);
+      M(mdm.vpp.vpp_deployment_info) pages through every member with its state.
+  returned: with O(state=present)
+  type: dict
+  sample: {"licensed": 100000, "reclaimed": 0, "failed_members": 2, "pending": 0, "untargeted": 0,
+           "registered_users": 0, "invitations": 0}
+left_out:
+  description: How many entries each list of RV(counts) leaves out (its count minus the 100 it names at most).
+  returned: with O(state=present)
+  type: dict
+  sample: {"licensed": 99900, "reclaimed": 0, "failed_members": 0, "pending": 0, "untargeted": 0,
+           "registered_users": 0, "invitations": 0}
 licensed:
-  description: Members that got their license in this run.
+  description: Members that got their license in this run (the first 100; RV(counts) has their number).
   returned: with O(state=present), except in check mode
   type: list
   elements: str
   sample: [DMPZ12ABCD34]
 reclaimed:
-  description: Members whose license was taken back in this run.
+  description: Members whose license was taken back in this run (the first 100).
   returned: with O(state=present), except in check mode
   type: list
   elements: str
   sample: []
 untargeted:
-  description: Removed members that keep their license (see O(reclaim_removed)).
+  description: Removed members that keep their license (see O(reclaim_removed)); the first 100.
   returned: with O(state=present), except in check mode
   type: list
   elements: str
@@ -460,7 +477,8 @@ untargeted:
 failed_members:
   description:
     - Members that failed in this run, with Apple's error number and message (or the module's reason, such as a
-      device without a user); in check mode, the failures the plan predicts.
+      device without a user); in check mode, the failures the plan predicts. The first 100; RV(counts) has their
+      number.
     - Also returned when the task fails because members ended failed, with the rest of the result and
       C(member_failures) (their number).
   returned: with O(state=present)
@@ -468,7 +486,7 @@ failed_members:
   elements: dict
   sample: [{"member_id": "u-9", "error_number": 9709, "error_message": "not enough licenses available"}]
 pending:
-  description: Members whose license event is still pending at Apple (O(wait=false)).
+  description: Members whose license event is still pending at Apple (O(wait=false)); the first 100 by member id.
   returned: with O(state=present), except in check mode
   type: list
   elements: str
@@ -480,13 +498,13 @@ pending_event_ids:
   elements: str
   sample: []
 registered_users:
-  description: Users registered at Apple in this run.
+  description: Users registered at Apple in this run (the first 100).
   returned: with O(state=present), except in check mode
   type: list
   elements: str
   sample: [u-1001]
 invitations:
-  description: Users of the deployment who have not accepted Apple's invitation yet, with their link.
+  description: Users of the deployment who have not accepted Apple's invitation yet, with their link (the first 100).
   returned: with O(state=present), except in check mode
   type: list
   elements: dict

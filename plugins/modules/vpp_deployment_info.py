@@ -12,7 +12,9 @@ version_added: 0.1.0
 description:
   - Lists the deployments made with M(mdm.vpp.vpp_deployment) with their application, token, license type,
     action, purpose, collection and how many members are in each state.
-  - With O(members=true), or when one deployment is asked for by O(name), adds each member's detail.
+  - With O(members=true), or when one deployment is asked for by O(name), adds each member's detail; O(member_state)
+    keeps the members of one state, O(members_limit) and O(members_offset) list them page by page (a deployment of
+    100,000 members need not come back in one result).
   - Reads the store only; nothing is asked of Apple and nothing is written.
 author:
   - mdm.vpp contributors (@mdm-vpp)
@@ -34,6 +36,23 @@ options:
       - Add each member's detail to every deployment listed.
     type: bool
     default: false
+  member_state:
+    description:
+      - Only the members in this state (for example V(failed), the members that need attention).
+    type: str
+    choices: [pending, licensed, failed, untargeted, reclaimed]
+  members_limit:
+    description:
+      - List at most this many members of each deployment (a page, sorted by member id), and return
+        RV(deployments[].members_next_offset). Unset, every member is listed.
+      - Implies O(members=true).
+    type: int
+  members_offset:
+    description:
+      - With O(members_limit), skip this many members first (the RV(deployments[].members_next_offset) of the
+        previous page).
+    type: int
+    default: 0
 extends_documentation_fragment:
   - mdm.vpp.vpp
   - mdm.vpp.mdm
@@ -57,6 +76,14 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ item.id }}: {{ item.error_number }} {{ item.error_message }}"
   loop: "{{ pages_ipads.deployments[0].member_details | selectattr('state', 'equalto', 'failed') }}"
+
+- name: The failed members of a large deployment, 1,000 at a time
+  mdm.vpp.vpp_deployment_info:
+    name: pages-all-ipads
+    member_state: failed
+    members_limit: 1000
+    members_offset: "{{ next_offset | default(0) }}"
+  register: page
 
 - name: Deployments of one token
   mdm.vpp.vpp_deployment_info:
@@ -138,9 +165,14 @@ deployments:
       description: When the deployment itself was last changed.
       type: str
       sample: "2026-11-25T08:00:00+00:00"
+    members_next_offset:
+      description: The O(members_offset) of the next page of members; V(null) after the last page.
+      returned: with O(members_limit)
+      type: int
+      sample: 1000
     member_details:
-      description: Each member.
-      returned: with O(members=true) or O(name)
+      description: Each member (of O(member_state), within the page of O(members_limit) and O(members_offset)).
+      returned: with O(members=true), O(name) or O(members_limit)
       type: list
       elements: dict
       contains:
@@ -196,12 +228,16 @@ deployments:
 
 from ansible_collections.mdm.vpp.plugins.module_utils.deployments import list_deployments
 from ansible_collections.mdm.vpp.plugins.module_utils.module import VPPModule
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import MEMBER_STATES
 
 ARGUMENT_SPEC = {
     "name": {"type": "str"},
     "application": {"type": "str"},
     "token": {"type": "str", "no_log": False},  # a token's name, not its secret
     "members": {"type": "bool", "default": False},
+    "member_state": {"type": "str", "choices": list(MEMBER_STATES)},
+    "members_limit": {"type": "int"},
+    "members_offset": {"type": "int", "default": 0},
 }
 
 

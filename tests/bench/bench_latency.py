@@ -236,7 +236,7 @@ def bench_deployment_latency(workdir, devices, latency_ms, rate=APPLE_RATE, acti
         for action in actions:
             sim_hook(server, "DELETE", "request_log")
             task = deployment_task(action, adam_id, members)
-            keep = "{'licensed': measured.licensed | length, 'reclaimed': measured.reclaimed | length}"
+            keep = "{'licensed': measured.counts.licensed, 'reclaimed': measured.counts.reclaimed}"
             played, result = play(base, "%s-%s" % (name, action), [task], env, keep)
             counted = sim_hook(server, "GET", "request_counts?location=loc-00000")
             write = "POST /mdm/v2/assets/%s" % ("associate" if action == "install" else "disassociate")
@@ -288,13 +288,17 @@ def b4l_section(run):
 
 
 WHY_B5 = (
-    "- Why above the floor: the writes and status reads now overlap (5 in flight each, paced by the token's limiter), "
-    "so 300 ms of latency costs about what 0 ms does; what remains is the module's own CPU on one core, not "
-    "overlapped with the requests: a cProfile of the 100,000-device install spent 12 s of 46 s in SQLite upserts of "
-    "member states and assignments (three 1,000-row statements per batch), 7 s in Ansible's `remove_values` over the "
-    "result (every member listed), 3 s building that result, 5 s reading members back from the store; then "
-    "Ansible's start and the result's trip to the controller. Applying each event's outcome as its status arrives "
-    "(instead of after the last read) would overlap part of it; not done."
+    "- Why above the floor: the requests are at the minimum and overlap (5 writes, then 5 status reads in flight, "
+    "paced by the token's limiter), and since issue 18 the module's bookkeeping overlaps them too: each event's "
+    "outcome is recorded as its status comes back (`wait_for_events(on_result=)`), members are marked pending and "
+    "settled by primary key (nothing read back), and the result counts members instead of listing them (Ansible's "
+    "`remove_values` over 100,000 ids and the 10 MB result are gone). What remains is not overlapped: Ansible's "
+    "start and the module's imports, reading, checking and planning the 100,000 members, writing their rows before "
+    "the first call, the 1 s wait Apple asks before the first status read (writes and status reads are still two "
+    "phases), and on this shared 2-core machine the SQLite writes of each batch (intent, pending state, outcome, "
+    "assignment and its audit row), which under load take about as long as the 67 ms between two requests at "
+    "15/s. Interleaving the status reads with the writes (events.py, being reworked for Apple's notifications) and "
+    "writing members' rows batch by batch would overlap most of the rest."
 )
 
 
@@ -305,7 +309,7 @@ def b5_section(name, run):
              "Apple's %d requests/s enforced, `maxSerialNumbers` %d. Floor = the minimum requests (one asset read,"
              % (run["rate"], run["max_serial_numbers"]),
              "one write per %d devices, one status read per event: %d) at %d requests/s = %s s."
-             % (run["max_serial_numbers"], run["minimum"], run["rate"], run["floor_seconds"]), "",
+             % (run["max_serial_numbers"], run["minimum"], run["rate"], run["floor_seconds"]), *own_run(run), "",
              "| action | until result (s) | play (s) | floor (s) | ratio | writes | status reads | requests / minimum "
              "| members done | peak RSS (MB) |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for action in ("install", "uninstall"):
@@ -331,8 +335,8 @@ def b5m_section(run):
     return ["## B5M memory of a %s-member deployment" % f"{run['devices']:,}", "",
             "The B5 install with %s devices in its `members_file`, the rate limit off (memory, not time, is measured)."
             % f"{run['devices']:,}",
-            "Peak RSS is the largest process of the play (the module's or the controller's, which receives the result",
-            "listing every member).", *own_run(run), "",
+            "Peak RSS is the largest process of the play (the module's or the controller's, which receives a result",
+            "of counts and the first 100 members of each list).", *own_run(run), "",
             "| devices | until result (s) | requests | members done | peak RSS (MB) |", "|---:|---:|---:|---:|---:|",
             row.format(run["devices"], item["until_result_seconds"], item["requests"], item["done"], peak),
             "",
@@ -342,12 +346,14 @@ def b5m_section(run):
 
 
 WHY_B5M = (
-    "- Why: the members file is read streaming, but the deployment then holds every member at once (the wanted "
-    "members, the stored ones read back, the plan) and its result lists every member licensed, which Ansible "
-    "copies more than once (`remove_values`, JSON) in the module and again in the controller; the module alone, "
-    "run with `/usr/bin/time`, peaked at 2.2 GB (1,000,000 members, same scenario). Memory grows with "
-    "the members (281 MB at 100,000). Flat memory needs the plan and the outcomes streamed through the store and a "
-    "result that counts members instead of listing them beyond a bound: a change of the module's result, not done."
+    "- Why: the result no longer lists members (counts, and the first 100 of each list), so the controller stays "
+    "small: the peak is the module's. It no longer reads members back, copies them, holds a map of every target or "
+    "every event's outcomes (2216 MB before issue 18), but it still holds every member once (one dict each, about "
+    "330 bytes with its id: about 330 MB) and, while planning, the plan's entry of each (about 240 bytes); the peak "
+    "is at the plan. Flat memory needs the members streamed into the store in chunks (duplicates found by its "
+    "primary key, the plan computed in SQL against the stored rows and assignments, the batches read back from it): "
+    "a rework of `licensing.plan_deployment` and of its readers (the MDM install plan, the diff, check mode), not "
+    "done. Memory grows with the members: 140 MB at 100,000 (B5)."
 )
 
 
@@ -385,6 +391,8 @@ def main(argv=None):
     parser.add_argument("--memory-devices", type=int, default=1_000_000, help="B5M devices (peak RSS)")
     parser.add_argument("--no-write", action="store_true", help="print the figures instead of writing the report")
     parser.add_argument("--render", action="store_true", help="rewrite the report from the last run's figures")
+    merge = "run --only's scenarios one at a time and merge them into the last run's figures"
+    parser.add_argument("--merge", action="store_true", help=merge)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -403,10 +411,27 @@ def main(argv=None):
             "B5L": lambda: bench_deployment_latency(workdir, args.devices, LATENCY_MS),
             "B5M": lambda: bench_deployment_latency(workdir, args.memory_devices, 0, UNPACED_RATE, ("install",)),
         }
-        if run_steps(steps, args.only, figures, args.no_write, FIGURES):
+        if args.merge:
+            merge_steps(steps, args.only)
+        elif run_steps(steps, args.only, figures, args.no_write, FIGURES):
             write_report(REPORT, report(figures))
             sys.stderr.write("wrote %s\n" % REPORT)
     return 0
+
+
+def merge_steps(steps, only):
+    """Run ``only`` one at a time, each with its own start time and load, into the last run's figures (the
+    scenarios share 2 cores with whatever else runs: a quiet moment per scenario beats one long run)."""
+    with open(FIGURES, encoding="utf-8") as handle:
+        figures = json.load(handle)
+    for name in only:
+        started, load = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load_average()
+        figures[name] = steps[name]()
+        figures[name]["measured"] = "%s, load average %s at start, %s at end" % (started, load, load_average())
+        sys.stderr.write("%s: %s\n" % (name, json.dumps(figures[name])))
+        with open(FIGURES, "w", encoding="utf-8") as handle:
+            json.dump(figures, handle, indent=1)
+        write_report(REPORT, report(figures))
 
 
 if __name__ == "__main__":

@@ -180,7 +180,7 @@ def measured(apple, mdm, action, devices, seconds, result, memory, load):
         "seconds": round(seconds, 1),
         "load_before": load,
         "memory": memory,
-        "done": len(result["licensed"] if action == "install" else result["reclaimed"]),
+        "done": result["counts"]["licensed" if action == "install" else "reclaimed"],
         "apple": {"requests": sum(counted.values()), "by_endpoint": counted, "writes": counted.get(write, 0),
                   "minimum": 1 + 2 * batches},
     }  # fmt: skip

@@ -268,6 +268,14 @@ CASES = {
         lambda w, d: {"mdm.vpp.vpp_sync": {"api_url": w["silent_url"], "timeout": 1, "retries": 1}},
         ["no answer within the timeout (after 2 attempt(s))", "run again later", "raise 'retries' or 'timeout'"],
     ),
+    "a members page of no member": (
+        lambda w, d: {"mdm.vpp.vpp_deployment_info": {"members_limit": 0}},
+        ["members_limit must be at least 1, got 0", "give the page size"],
+    ),
+    "a members page before the first": (
+        lambda w, d: {"mdm.vpp.vpp_deployment_info": {"members_limit": 10, "members_offset": -1}},
+        ["members_offset must be 0 or more, got -1", "members_next_offset of the previous page"],
+    ),
 }
 
 

@@ -30,6 +30,9 @@ def test_lists_deployments_with_counts_and_members_on_request(tmp_path, collecti
         info("by token", token="hq"),
         info("other token", token="east"),
         info("in check mode", check_mode=True),
+        info("page 1", name="keynote-ipads", members_limit=3),
+        info("page 2", name="keynote-ipads", members_limit=3, members_offset=3),
+        info("failed only", name="keynote-ipads", member_state="failed"),
     ])  # fmt: skip
     listed = run.result("all")
     assert listed["changed"] is False
@@ -53,6 +56,15 @@ def test_lists_deployments_with_counts_and_members_on_request(tmp_path, collecti
     assert details["SN-4"]["state"] == "failed" and details["SN-4"]["error_number"] == 9709
     assert details["SN-1"]["state"] == "licensed" and details["SN-1"]["license_type"] == "device"
     assert details["SN-1"]["event_id"] and details["SN-1"]["updated"]
+
+    # a large deployment's members come page by page, sorted by id, and by state
+    [first] = run.result("page 1")["deployments"]
+    [second] = run.result("page 2")["deployments"]
+    assert [m["id"] for m in first["member_details"]] == keynote[:3] and first["members_next_offset"] == 3
+    assert [m["id"] for m in second["member_details"]] == keynote[3:] and second["members_next_offset"] is None
+    assert first["states"] == keynote_row["states"]  # counts stay whole
+    [failed] = run.result("failed only")["deployments"]
+    assert [(m["id"], m["error_number"]) for m in failed["member_details"]] == [("SN-4", 9709)]
 
     [by_app] = run.result("by application")["deployments"]
     assert by_app["name"] == "pages-staff" and {m["id"] for m in by_app["member_details"]} == {"u-1", "u-2"}

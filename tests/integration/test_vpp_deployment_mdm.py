@@ -185,7 +185,10 @@ def test_more_than_100_members_go_in_batches_of_100_and_a_rerun_sends_nothing(st
     next(a for a in apple["locations"][0]["assets"] if a["adamId"] == PAGES)["total"] = 200
     stack = stacks(mdm_scenario=scenario, apple_scenario=apple)
     run = stack.play([deploy("deploy", "pages-fleet", "device", members)])
-    assert len(run.result("deploy")["licensed"]) == 150
+    deployed = run.result("deploy")
+    # the result counts every member and names the first 100 (RESULT_MEMBERS), saying how many it leaves out
+    assert deployed["counts"]["licensed"] == 150 and deployed["left_out"]["licensed"] == 50
+    assert len(deployed["licensed"]) == 100 and set(deployed["licensed"]) <= {m["serial"] for m in members}
     enqueues = enqueued(stack.requests("PUT", ENQUEUE), ENQUEUE)
     assert stack.mdm.request_counts() == {"PUT /v1/enqueue": batches_needed(150)} and len(enqueues) == 2
     assert all(len(ids) <= 100 for ids, _c in enqueues)

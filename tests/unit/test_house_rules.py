@@ -33,6 +33,7 @@ LAYERS = {
         "events",
         "answers",
         "members",
+        "members_file",
         "licensing",
         "submission",
         "intents",

@@ -165,8 +165,68 @@ class DeploymentsRepo:
         )
         return len(rows)
 
-    def list_members(self, deployment, state=None):
-        """Members of ``deployment`` sorted by member id, optionally in one state."""
+    def settle_members(self, deployment, event_id, rows):
+        """The outcome of event ``event_id`` for its members still pending on it, in bulk: each row has
+        ``member_id``, ``state``, ``error_number`` and ``error_message``; rows of other members are ignored.
+        Returns how many members changed (an update by primary key: nothing is read back)."""
+        for row in rows:
+            check_choice("member state", row["state"], MEMBER_STATES)
+        return self._update_members(
+            deployment,
+            "state = ?, error_number = ?, error_message = ?, updated_at = ? WHERE deployment_id = ? "
+            "AND member_id = ? AND event_id = ? AND state = 'pending'",
+            rows,
+            lambda row, found, now: (
+                (row["state"], row["error_number"], row["error_message"], now, found)
+                + (str(row["member_id"]), event_id)
+            ),
+        )
+
+    def mark_pending(self, deployment, event_id, member_ids):
+        """Members now waiting on event ``event_id`` (Apple accepted their batch): pending, their error cleared, by
+        primary key (the rows exist: a run writes its members before any call). Returns how many changed."""
+        return self._update_members(
+            deployment,
+            "state = 'pending', event_id = ?, error_number = NULL, error_message = NULL, updated_at = ? "
+            "WHERE deployment_id = ? AND member_id = ?",
+            member_ids,
+            lambda member_id, found, now: (event_id, now, found, str(member_id)),
+        )
+
+    def _update_members(self, deployment, assignments, items, params):
+        """``UPDATE deployment_members SET <assignments>`` once per item (``params(item, deployment row id, now)``),
+        in statements of ``BATCH_SIZE`` rows, in one transaction; returns how many rows changed."""
+        if not items:
+            return 0
+        found, now = deployment_id(self.db, deployment), now_timestamp()
+        changed = 0
+        with self.db.transaction():
+            for batch in batches(items):
+                changed += self.db.executemany(
+                    "UPDATE deployment_members SET " + assignments, [params(item, found, now) for item in batch]
+                ).rowcount
+        return changed
+
+    def members_pending_on(self, deployment, event_id):
+        """Members of ``deployment`` still pending on event ``event_id`` (``member_id``, ``device_user``,
+        ``license_type``): those whose license goes to their device's user are found through it."""
+        return self.db.fetch_all(
+            "SELECT member_id, device_user, license_type FROM deployment_members "
+            "WHERE deployment_id = ? AND event_id = ? AND state = 'pending' ORDER BY member_id",
+            (deployment_id(self.db, deployment), event_id),
+        )
+
+    def iter_member_targets(self, deployment):
+        """``member_id``, ``device_user`` and ``license_type`` of every member of ``deployment``, streamed."""
+        return self.db.stream(
+            "SELECT member_id, device_user, license_type FROM deployment_members WHERE deployment_id = ? "
+            "ORDER BY member_id",
+            (deployment_id(self.db, deployment),),
+        )
+
+    def list_members(self, deployment, state=None, limit=None, offset=0):
+        """Members of ``deployment`` sorted by member id, optionally in one state, optionally a page: ``limit`` of
+        them after the first ``offset``."""
         sql = (
             "SELECT member_id, device_user, license_type, state, error_number, error_message, event_id, enrollment_id, "
             "install_state, command_uuid, install_error, created_at, updated_at FROM deployment_members "
@@ -176,7 +236,10 @@ class DeploymentsRepo:
         if state is not None:
             sql += " AND state = ?"
             params.append(state)
-        return self.db.fetch_all(sql + " ORDER BY member_id", params)
+        sql += " ORDER BY member_id"
+        if limit is not None:
+            sql += " LIMIT %d OFFSET %d" % (int(limit), int(offset))
+        return self.db.fetch_all(sql, params)
 
     def count_members(self, deployment):
         """``{state: count}`` for every member state of ``deployment`` (zeros included)."""
