@@ -53,6 +53,55 @@ def event_summary(result):
     }
 
 
+def record_holders(store, token, gained, lost):
+    """Assignments given and taken back (dicts of ``iter_assignments``' shape) into the store, with each asset's
+    assigned and available counts moved by the licenses that changed hands, so that app counts are right without a
+    sync (the next one reads Apple's). Call it in a transaction."""
+    moved = {}
+    for rows, sign, write in ((gained, 1, store.record_assignments), (lost, -1, store.remove_assignments)):
+        by_asset = {}
+        for row in rows:
+            by_asset.setdefault((row["adam_id"], row["pricing_param"]), []).append(row)
+        for asset, group in by_asset.items():
+            moved[asset] = moved.get(asset, 0) + sign * write(token, group)
+    for (adam_id, pricing_param), count in moved.items():
+        store.move_asset_counts(token, adam_id, pricing_param, count)
+
+
+def outcome_updates(event_type, outcomes, members, collection_type, asset):
+    """What Apple's per-target ``outcomes`` of an event (``events.outcomes_for``' shape) do to the ``members`` it
+    was sent for: ``(member rows, assignments)``. Each member row is ``{member_id, state, error_number,
+    error_message}`` (licensed / reclaimed, or failed with Apple's error); the assignments are those given
+    (associate) or taken back, of the outcome's app (``asset`` = (adam_id, pricing_param) when it names none)."""
+    by_target = {}
+    for row in members:
+        by_target.setdefault(target_of(row, row["license_type"], collection_type), []).append(row)
+    done_state = "licensed" if event_type == EVENT_TYPE_ASSOCIATE else "reclaimed"
+    rows, assignments = [], []
+    for outcome in outcomes:
+        target = outcome_target_key(outcome)
+        if outcome["succeeded"]:
+            assignments.append(
+                {
+                    "adam_id": str(outcome.get("adam_id") or asset[0]),
+                    "pricing_param": outcome.get("pricing_param") or asset[1],
+                    "target_kind": target[0],
+                    "target_id": target[1],
+                }
+            )
+        for row in by_target.get(target, ()):
+            succeeded = outcome["succeeded"]
+            rows.append(
+                {
+                    "member_id": row["member_id"],
+                    "state": done_state if succeeded else "failed",
+                    "error_number": None if succeeded else outcome["error_number"],
+                    "error_message": None if succeeded else outcome["error_message"],
+                }
+            )
+    return rows, assignments
+
+
 class DeploymentOutcomes:
     """The waiting part of a deployment run: resume earlier events, wait for new ones, record their outcomes."""
 
@@ -145,59 +194,24 @@ class DeploymentOutcomes:
                     self.outcome["pending_event_ids"].remove(event_id)
 
     def record_holders(self, gained, lost):
-        """Assignments given and taken back (dicts of ``iter_assignments``' shape) into the store, with the asset's
-        assigned and available counts moved by the licenses that changed hands, so that app counts are right
-        without a sync (the next one reads Apple's). Call it in a transaction."""
-        identity, store = self.identity, self.store
-        moved = store.record_assignments(identity["token"], gained) if gained else 0
-        moved -= store.remove_assignments(identity["token"], lost) if lost else 0
-        store.move_asset_counts(identity["token"], identity["adam_id"], identity["pricing_param"], moved)
+        """Assignments given and taken back into the store, with the app's counts moved (``record_holders``)."""
+        record_holders(self.store, self.identity["token"], gained, lost)
 
     def _apply_outcomes(self, event_type, outcomes, members):
-        identity, store = self.identity, self.store
-        by_target = {}
-        for row in members:
-            target = target_of(row, row["license_type"], self.collection["type"])
-            by_target.setdefault(target, []).append(row)
-        done_state = "licensed" if event_type == EVENT_TYPE_ASSOCIATE else "reclaimed"
-        rows, assignments = [], []
-        for outcome in outcomes:
-            target = outcome_target_key(outcome)
-            if outcome["succeeded"]:
-                assignments.append(
-                    {
-                        "adam_id": identity["adam_id"],
-                        "pricing_param": identity["pricing_param"],
-                        "target_kind": target[0],
-                        "target_id": target[1],
-                    }
-                )
-            for row in by_target.get(target, ()):
-                if outcome["succeeded"]:
-                    rows.append(
-                        {
-                            "member_id": row["member_id"],
-                            "state": done_state,
-                            "error_number": None,
-                            "error_message": None,
-                        }
-                    )
-                    self.outcome[done_state].append(row["member_id"])
-                    self.failed.pop(row["member_id"], None)
-                else:
-                    rows.append(
-                        {
-                            "member_id": row["member_id"],
-                            "state": "failed",
-                            "error_number": outcome["error_number"],
-                            "error_message": outcome["error_message"],
-                        }
-                    )
-                    self.note_failure(row["member_id"], outcome["error_number"], outcome["error_message"])
+        identity = self.identity
+        rows, assignments = outcome_updates(
+            event_type, outcomes, members, self.collection["type"], (identity["adam_id"], identity["pricing_param"])
+        )
+        for row in rows:
+            if row["state"] == "failed":
+                self.note_failure(row["member_id"], row["error_number"], row["error_message"])
+            else:
+                self.outcome[row["state"]].append(row["member_id"])
+                self.failed.pop(row["member_id"], None)
         # in bulk: one event may carry 1,000 devices, a deployment 100,000 (docs/BENCHMARKS.md, B5)
         if event_type == EVENT_TYPE_ASSOCIATE:
             self.record_holders(assignments, ())
         else:
             self.record_holders((), assignments)
         if rows:
-            store.upsert_members(self.name, rows)
+            self.store.upsert_members(self.name, rows)

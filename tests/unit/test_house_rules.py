@@ -54,6 +54,7 @@ LAYERS = {
         "mdm_answers",
         "install_plan",
         "change_events",
+        "apple_notifications",
     ),
     # the two doors out of the process: HTTP (transport and the Apple client on it) and SQL (the store)
     GATEWAY: (
@@ -86,6 +87,7 @@ LAYERS = {
         "deployment_results",
         "mdm_receipts",
         "deployment_installs",
+        "notification_receipts",
     ),
     ENTRY: ("module",),
 }

@@ -269,6 +269,8 @@ _SCHEMA_V6 = (
         event_id TEXT,
         received_at TEXT NOT NULL,
         UNIQUE (token_id, notification_id))""",
+    # the members an event was sent for, when Apple's notification of its outcome arrives
+    "CREATE INDEX IF NOT EXISTS members_by_event ON deployment_members (event_id)",
 )
 
 MIGRATIONS = (

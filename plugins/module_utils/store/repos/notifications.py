@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mdm.vpp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Apple's notifications applied: each recorded once per token, the license counts they move, and the members of
+the events they finish."""
+
+from __future__ import annotations
+
+from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.audit import audit_rows
+from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.tokens import token_id
+from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import COUNT_FIELDS
+from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import now_timestamp
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import FINISHED_EVENT_STATES
+
+# The deployment members an event was sent for and still wait on it, with their deployment.
+EVENT_MEMBERS = (
+    "SELECT d.name AS deployment, d.collection_type, ap.adam_id, ap.pricing_param, dm.member_id, dm.device_user, "
+    "dm.license_type, dm.state, dm.event_id FROM events e "
+    "JOIN deployments d ON d.id = e.deployment_id JOIN applications ap ON ap.id = d.application_id "
+    "JOIN deployment_members dm ON dm.deployment_id = d.id AND dm.event_id = e.event_id "
+    "WHERE e.token_id = ? AND e.event_id = ?"
+)
+
+
+def count_values(row):
+    return {name: row[name] for name in COUNT_FIELDS}
+
+
+class NotificationsRepo:
+    """Mixin of ``Store``: Apple's notifications received (needs ``self.db``)."""
+
+    def claim_notification(self, token, notification_id, notification_type, event_id=None):
+        """Record notification ``notification_id`` of ``token`` as applied; False when it already was (a repeated
+        delivery: apply nothing). Call it in the transaction that applies the notification, so that two deliveries
+        at once apply it once."""
+        with self.db.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO apple_notifications (token_id, notification_id, notification_type, event_id, "
+                "received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (token_id, notification_id) DO NOTHING",
+                (token_id(self.db, token), notification_id, notification_type, event_id, now_timestamp()),
+            )
+            return cursor.rowcount > 0
+
+    def count_notifications(self, token=None):
+        """How many notifications were applied (of one token when given)."""
+        if token is None:
+            return self.db.scalar("SELECT COUNT(*) FROM apple_notifications")
+        return self.db.scalar(
+            "SELECT COUNT(*) FROM apple_notifications WHERE token_id = ?", (token_id(self.db, token),)
+        )
+
+    def change_asset_total(self, token, adam_id, pricing_param, delta):
+        """Apply Apple's ``countDelta`` to an asset's total and available counts (neither below 0; an unlimited
+        asset's stay); audited as Apple's. Returns ``(counts before, counts after)``, or None when the asset is not
+        synced (nothing is created: the next sync brings it)."""
+        with self.db.transaction():
+            found = token_id(self.db, token)
+            where = "token_id = ? AND adam_id = ? AND pricing_param = ?"
+            params = (found, str(adam_id), pricing_param)
+            before = self.db.fetch_one(
+                "SELECT %s, unlimited FROM assets WHERE %s" % (", ".join(COUNT_FIELDS), where), params
+            )
+            if before is None:
+                return None
+            after = count_values(before)
+            if not before["unlimited"]:
+                after["total_count"] = max(before["total_count"] + delta, 0)
+                after["available_count"] = max(before["available_count"] + delta, 0)
+            now = now_timestamp()
+            self.db.execute(
+                "UPDATE assets SET total_count = ?, available_count = ?, updated_at = ? WHERE " + where,
+                (after["total_count"], after["available_count"], now, *params),
+            )
+            key = (str(adam_id), pricing_param, None, None)
+            audit_rows(self.db, [(found, now, None, "apple", "asset_count_changed", key, count_values(before), after)])
+        return count_values(before), after
+
+    def event_members(self, token, event_id):
+        """The members ``token``'s event ``event_id`` was sent for (``deployment``, ``collection_type``,
+        ``adam_id``, ``pricing_param``, ``member_id``, ``device_user``, ``license_type``, ``state``), sorted."""
+        return self.db.fetch_all(
+            EVENT_MEMBERS + " ORDER BY d.name, dm.member_id", (token_id(self.db, token, required=False), event_id)
+        )
+
+    def finished_events(self, token, event_ids):
+        """``{event_id: event}`` of those of ``token``'s events that are COMPLETE or FAILED in the store (a
+        notification finished them)."""
+        found = {}
+        for event_id in event_ids:
+            event = self.get_event(token, event_id)
+            if event is not None and event["status"] in FINISHED_EVENT_STATES:
+                found[event_id] = event
+        return found
