@@ -10,15 +10,30 @@ PENDING 10 minutes after it was submitted is submitted again, as Apple advises. 
 
 from __future__ import annotations
 
+import collections
+import time
+
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import EventTimeoutError
-from ansible_collections.mdm.vpp.plugins.module_utils.events import FIRST_POLL
+from ansible_collections.mdm.vpp.plugins.module_utils.events import (
+    FIRST_POLL,
+    STORE_LOOK_INTERVAL,
+    event_batches,
+    finished_result,
+    first_status_read,
+    notifications_configured,
+    pending_error,
+)
+from ansible_collections.mdm.vpp.plugins.module_utils.license_outcomes import (
+    outcome_updates,
+    record_holders,
+    replay_notifications,
+)
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import creation_succeeded, target_of
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import parse_timestamp, utc_now
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     EVENT_TYPE_ASSOCIATE,
     EVENT_TYPE_CREATE,
     EVENT_TYPE_DISASSOCIATE,
-    outcome_target_key,
 )
 
 RESUBMIT_AFTER = 600  # Apple: an event still PENDING after 10 minutes is submitted again
@@ -51,55 +66,6 @@ def event_summary(result):
         "num_completed": result.get("num_completed"),
         "failures": result.get("failures") or [],
     }
-
-
-def record_holders(store, token, gained, lost):
-    """Assignments given and taken back (dicts of ``iter_assignments``' shape) into the store, with each asset's
-    assigned and available counts moved by the licenses that changed hands, so that app counts are right without a
-    sync (the next one reads Apple's). Call it in a transaction."""
-    moved = {}
-    for rows, sign, write in ((gained, 1, store.record_assignments), (lost, -1, store.remove_assignments)):
-        by_asset = {}
-        for row in rows:
-            by_asset.setdefault((row["adam_id"], row["pricing_param"]), []).append(row)
-        for asset, group in by_asset.items():
-            moved[asset] = moved.get(asset, 0) + sign * write(token, group)
-    for (adam_id, pricing_param), count in moved.items():
-        store.move_asset_counts(token, adam_id, pricing_param, count)
-
-
-def outcome_updates(event_type, outcomes, members, collection_type, asset):
-    """What Apple's per-target ``outcomes`` of an event (``events.outcomes_for``' shape) do to the ``members`` it
-    was sent for: ``(member rows, assignments)``. Each member row is ``{member_id, state, error_number,
-    error_message}`` (licensed / reclaimed, or failed with Apple's error); the assignments are those given
-    (associate) or taken back, of the outcome's app (``asset`` = (adam_id, pricing_param) when it names none)."""
-    by_target = {}
-    for row in members:
-        by_target.setdefault(target_of(row, row["license_type"], collection_type), []).append(row)
-    done_state = "licensed" if event_type == EVENT_TYPE_ASSOCIATE else "reclaimed"
-    rows, assignments = [], []
-    for outcome in outcomes:
-        target = outcome_target_key(outcome)
-        if outcome["succeeded"]:
-            assignments.append(
-                {
-                    "adam_id": str(outcome.get("adam_id") or asset[0]),
-                    "pricing_param": outcome.get("pricing_param") or asset[1],
-                    "target_kind": target[0],
-                    "target_id": target[1],
-                }
-            )
-        for row in by_target.get(target, ()):
-            succeeded = outcome["succeeded"]
-            rows.append(
-                {
-                    "member_id": row["member_id"],
-                    "state": done_state if succeeded else "failed",
-                    "error_number": None if succeeded else outcome["error_number"],
-                    "error_message": None if succeeded else outcome["error_message"],
-                }
-            )
-    return rows, assignments
 
 
 class DeploymentOutcomes:
@@ -153,7 +119,60 @@ class DeploymentOutcomes:
     def _wait_for_events(self, batches, timeout):
         # events of this run are read soon after submitting, those of an earlier run at once
         fresh = any(batch["event_id"] in self.outcome["pending_event_ids"] for batch in batches)
-        return self.client.wait_for_events(batches, timeout=timeout, first_poll=FIRST_POLL if fresh else 0)
+        first_poll = FIRST_POLL if fresh else 0
+        if notifications_configured(self.store.get_notification_settings(self.identity["token"])):
+            return self.wait_notified(batches, timeout, first_poll)
+        return self.client.wait_for_events(batches, timeout=timeout, first_poll=first_poll)
+
+    def wait_notified(self, batches, timeout, first_poll):
+        """Wait on events of a token Apple notifies: the outcomes its notifications record in the store first
+        (``vpp_events``), ``GET /status`` only as Apple advises (``events.first_status_read``, then every poll
+        interval). Returns the results of the events read from Apple (to ``apply``); those notifications finished
+        are taken from the store into this run's outcome. ``EventTimeoutError`` as ``client.wait_for_events``."""
+        token = self.identity["token"]
+        by_id = event_batches(batches)
+        start = time.monotonic()
+        due = {}
+        for event_id, batch in by_id.items():
+            event = self.store.get_event(token, event_id)
+            age = (utc_now() - parse_timestamp(event["submitted_at"])).total_seconds() if event else 0.0
+            due[event_id] = start + first_status_read(batch["type"], age, True, first_poll, timeout)
+        deadline, results, pending = start + timeout, {}, list(by_id)
+        while True:
+            replay_notifications(self.store, token, pending)
+            finished = self.store.finished_events(token, pending)
+            self.take_notified(finished)
+            pending = [event_id for event_id in pending if event_id not in finished]
+            now = time.monotonic()
+            for event_id in [event_id for event_id in pending if due[event_id] <= now]:
+                result = finished_result(event_id, self.client.event_status(event_id), by_id[event_id])
+                due[event_id] = now + self.client.poll_interval
+                if result is not None:
+                    results[event_id] = result
+                    pending.remove(event_id)
+            if not pending:
+                return collections.OrderedDict((key, results[key]) for key in by_id if key in results)
+            next_look = min([now + STORE_LOOK_INTERVAL] + [due[event_id] for event_id in pending])
+            if next_look > deadline:
+                raise pending_error(pending, timeout, results)
+            time.sleep(max(next_look - time.monotonic(), 0))
+
+    def take_notified(self, events):
+        """Events notifications finished in the store: their members' outcomes into this run's result."""
+        if not events:
+            return
+        self.changed = True
+        for event_id in events:
+            for row in self.store.event_members(self.identity["token"], event_id):
+                if row["deployment"] != self.name:
+                    continue
+                if row["state"] == "failed":
+                    self.note_failure(row["member_id"], row["error_number"], row["error_message"])
+                elif row["state"] in ("licensed", "reclaimed"):
+                    self.outcome[row["state"]].append(row["member_id"])
+                    self.failed.pop(row["member_id"], None)
+            if event_id in self.outcome["pending_event_ids"]:
+                self.outcome["pending_event_ids"].remove(event_id)
 
     def wait(self, batches, timeout):
         """Wait for events (``timeout`` None: look once, leave the rest pending) and record their outcomes."""

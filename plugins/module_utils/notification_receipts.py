@@ -6,7 +6,7 @@
 The protocol (parsing, the Bearer check) is ``apple_notifications``; this file applies a parsed notification in
 one transaction with its de-duplication row: license counts (ASSET_COUNT), the outcome of an associate /
 disassociate / revoke for the deployment members waiting on it (ASSET_MANAGEMENT, with the deployment's own
-``deployment_outcomes.outcome_updates``), users (USER_MANAGEMENT, USER_ASSOCIATED). It returns the events to put
+``license_outcomes``), users (USER_MANAGEMENT, USER_ASSOCIATED). It returns the events to put
 on the queue (``change_events``), never a secret.
 """
 
@@ -25,15 +25,9 @@ from ansible_collections.mdm.vpp.plugins.module_utils.change_events import (
     license_count_event,
     vpp_event,
 )
-from ansible_collections.mdm.vpp.plugins.module_utils.deployment_outcomes import outcome_updates, record_holders
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
-    EVENT_TYPE_ASSOCIATE,
-    FAILED_EVENT_STATE,
-    PENDING_EVENT_STATE,
-)
+from ansible_collections.mdm.vpp.plugins.module_utils.license_outcomes import apply_notified_outcomes
 
 MAX_LISTED = 20  # members, targets or users an event lists; it says how many there are in all
-COMPLETE_EVENT_STATE = "COMPLETE"
 
 
 def app_of(store, adam_id, pricing_param):
@@ -80,60 +74,14 @@ def apply_asset_count(store, token, notification, threshold):
     return [event]
 
 
-def event_status(members):
-    """The state of an event from its members: PENDING while one waits, else FAILED when one failed."""
-    states = [member["state"] for member in members]
-    if "pending" in states:
-        return PENDING_EVENT_STATE
-    return FAILED_EVENT_STATE if "failed" in states else COMPLETE_EVENT_STATE
-
-
-def event_result(members, error):
-    """What the store keeps of an event finished by notifications (as ``deployment_outcomes.event_summary``)."""
-    failures = []
-    if error and any(member["state"] == "failed" for member in members):
-        failures.append(dict(error, error_info={}))
-    return {
-        "num_requested": len(members),
-        "num_completed": sum(1 for member in members if member["state"] != "failed"),
-        "failures": failures,
-        "source": FROM_APPLE,
-    }
-
-
 def apply_asset_management(store, token, notification, threshold):
-    """Members whose latest event is this one get their outcome; the assignments are added or removed; the event
-    is finished when every member has its outcome."""
+    """The outcome for the members waiting on the event, the assignments, the event finished (``license_outcomes``);
+    kept for the deployment that records the event when it is not recorded yet."""
     del threshold
-    event_id, event_type = notification["event_id"], notification["event_type"]
-    outcomes = apple.asset_outcomes(notification)
-    changed = {}
-    members = store.event_members(token, event_id)
-    by_deployment = {}
-    for member in members:
-        if member["state"] == "pending":
-            by_deployment.setdefault(member["deployment"], []).append(member)
-    for deployment, waiting in by_deployment.items():
-        first = waiting[0]
-        rows, _given = outcome_updates(
-            event_type, outcomes, waiting, first["collection_type"], (first["adam_id"], first["pricing_param"])
-        )
-        if rows:
-            store.upsert_members(deployment, rows)
-            changed[deployment] = rows
-    assignments = outcome_updates(event_type, outcomes, (), None, (None, None))[1]
-    if event_type == EVENT_TYPE_ASSOCIATE:
-        record_holders(store, token, assignments, ())
-    else:
-        record_holders(store, token, (), assignments)
-    status = None
-    event = store.get_event(token, event_id)
-    if event is not None and event["status"] == PENDING_EVENT_STATE and members:
-        members = store.event_members(token, event_id)
-        status = event_status(members)
-        if status != PENDING_EVENT_STATE:
-            store.update_event(token, event_id, status, result=event_result(members, notification["error"]))
-    return outcome_events(store, token, notification, outcomes, changed, status or (event or {}).get("status"))
+    status, changed, recorded = apply_notified_outcomes(store, token, notification)
+    if not recorded:
+        store.keep_notification(token, notification["notification_id"], notification)
+    return outcome_events(store, token, notification, apple.asset_outcomes(notification), changed, status)
 
 
 def outcome_events(store, token, notification, outcomes, changed, status):

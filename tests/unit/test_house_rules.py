@@ -87,6 +87,7 @@ LAYERS = {
         "deployment_results",
         "mdm_receipts",
         "deployment_installs",
+        "license_outcomes",
         "notification_receipts",
     ),
     ENTRY: ("module",),

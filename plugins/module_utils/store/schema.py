@@ -271,6 +271,8 @@ _SCHEMA_V6 = (
         UNIQUE (token_id, notification_id))""",
     # the members an event was sent for, when Apple's notification of its outcome arrives
     "CREATE INDEX IF NOT EXISTS members_by_event ON deployment_members (event_id)",
+    # an ASSET_MANAGEMENT notification that came before its event was recorded, kept for the run that records it
+    added_text_columns("apple_notifications", ("kept",)),
 )
 
 MIGRATIONS = (

@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from ansible_collections.mdm.vpp.plugins.module_utils.license_outcomes import replay_notifications
 from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
 from tests.unit.eda.conftest import PAGES, STORE_KEY, content_token
 
@@ -340,3 +341,16 @@ async def test_no_secret_reaches_the_events_or_the_logs(apple, caplog):
     text = json.dumps(events) + caplog.text
     for secret in (SECRET, OTHER_SECRET, STORE_KEY, "c2VjcmV0LXRva2Vu"):
         assert secret not in text
+
+
+async def test_an_outcome_that_comes_before_its_event_is_recorded_is_replayed_once(apple, reader):
+    """Apple may answer before the run that submitted the event has recorded it: the notification is kept, and the
+    waiting deployment applies it once (``license_outcomes.replay_notifications``)."""
+    assert await post(apple, asset_management(SERIALS[:1], event_id="evt-early")) == 200
+    assert (await apple.next_event())["vpp"]["deployments"] == []
+    reader.store.record_event("hq", "evt-early", "ASSOCIATE", deployment="pages-ipads")
+    reader.store.upsert_members("pages-ipads", [{"member_id": SERIALS[0], "state": "pending", "event_id": "evt-early"}])
+    assert replay_notifications(reader.store, "hq", ["evt-early"]) == 1
+    assert reader.members()[SERIALS[0]] == ("licensed", None)
+    assert reader.store.get_event("hq", "evt-early")["status"] == "COMPLETE"
+    assert replay_notifications(reader.store, "hq", ["evt-early"]) == 0

@@ -6,6 +6,8 @@ the events they finish."""
 
 from __future__ import annotations
 
+import json
+
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.audit import audit_rows
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.tokens import token_id
 from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import COUNT_FIELDS
@@ -15,7 +17,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import FINISHED
 # The deployment members an event was sent for and still wait on it, with their deployment.
 EVENT_MEMBERS = (
     "SELECT d.name AS deployment, d.collection_type, ap.adam_id, ap.pricing_param, dm.member_id, dm.device_user, "
-    "dm.license_type, dm.state, dm.event_id FROM events e "
+    "dm.license_type, dm.state, dm.error_number, dm.error_message, dm.event_id FROM events e "
     "JOIN deployments d ON d.id = e.deployment_id JOIN applications ap ON ap.id = d.application_id "
     "JOIN deployment_members dm ON dm.deployment_id = d.id AND dm.event_id = e.event_id "
     "WHERE e.token_id = ? AND e.event_id = ?"
@@ -81,6 +83,38 @@ class NotificationsRepo:
         return self.db.fetch_all(
             EVENT_MEMBERS + " ORDER BY d.name, dm.member_id", (token_id(self.db, token, required=False), event_id)
         )
+
+    def keep_notification(self, token, notification_id, notification):
+        """Keep a parsed notification (JSON-able, no secret) whose event is not recorded yet, for
+        ``notifications_kept``."""
+        with self.db.transaction():
+            self.db.execute(
+                "UPDATE apple_notifications SET kept = ? WHERE token_id = ? AND notification_id = ?",
+                (json.dumps(notification, sort_keys=True), token_id(self.db, token), notification_id),
+            )
+
+    def notifications_kept(self, token, event_ids):
+        """``[(notification_id, notification)]`` kept for these events of ``token``, oldest first."""
+        found = token_id(self.db, token, required=False)
+        kept = []
+        for event_id in event_ids:
+            rows = self.db.fetch_all(
+                "SELECT notification_id, kept FROM apple_notifications WHERE token_id = ? AND event_id = ? "
+                "AND kept IS NOT NULL ORDER BY id",
+                (found, event_id),
+            )
+            kept += [(row["notification_id"], json.loads(row["kept"])) for row in rows]
+        return kept
+
+    def release_notification(self, token, notification_id):
+        """Mark a kept notification applied; False when another run already did (apply it only on True)."""
+        with self.db.transaction():
+            cursor = self.db.execute(
+                "UPDATE apple_notifications SET kept = NULL WHERE token_id = ? AND notification_id = ? "
+                "AND kept IS NOT NULL",
+                (token_id(self.db, token), notification_id),
+            )
+            return cursor.rowcount > 0
 
     def finished_events(self, token, event_ids):
         """``{event_id: event}`` of those of ``token``'s events that are COMPLETE or FAILED in the store (a
