@@ -128,7 +128,9 @@ def apply_notified_outcomes(store, token, notification):
         return None, changed, False
     status = event["status"]
     if status == PENDING_EVENT_STATE and members:
-        members = store.event_members(token, event_id)
+        written = {(deployment, row["member_id"]): row["state"] for deployment, rows in changed.items() for row in rows}
+        members = [dict(member, state=written.get((member["deployment"], member["member_id"]), member["state"]))
+                   for member in members]  # fmt: skip
         status = event_status(members)
         if status != PENDING_EVENT_STATE:
             store.update_event(token, event_id, status, result=notified_result(members, notification["error"]))

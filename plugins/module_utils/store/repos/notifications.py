@@ -17,10 +17,10 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import FINISHED
 # The deployment members an event was sent for and still wait on it, with their deployment.
 EVENT_MEMBERS = (
     "SELECT d.name AS deployment, d.collection_type, ap.adam_id, ap.pricing_param, dm.member_id, dm.device_user, "
-    "dm.license_type, dm.state, dm.error_number, dm.error_message, dm.event_id FROM events e "
-    "JOIN deployments d ON d.id = e.deployment_id JOIN applications ap ON ap.id = d.application_id "
-    "JOIN deployment_members dm ON dm.deployment_id = d.id AND dm.event_id = e.event_id "
-    "WHERE e.token_id = ? AND e.event_id = ?"
+    "dm.license_type, dm.state, dm.error_number, dm.error_message, dm.event_id FROM deployment_members dm "
+    "JOIN deployments d ON d.id = dm.deployment_id JOIN applications ap ON ap.id = d.application_id "
+    "JOIN events e ON e.deployment_id = d.id AND e.event_id = dm.event_id "
+    "WHERE dm.event_id = ? AND e.token_id = ?"  # members_by_event finds them
 )
 
 
@@ -80,9 +80,9 @@ class NotificationsRepo:
     def event_members(self, token, event_id):
         """The members ``token``'s event ``event_id`` was sent for (``deployment``, ``collection_type``,
         ``adam_id``, ``pricing_param``, ``member_id``, ``device_user``, ``license_type``, ``state``), sorted."""
-        return self.db.fetch_all(
-            EVENT_MEMBERS + " ORDER BY d.name, dm.member_id", (token_id(self.db, token, required=False), event_id)
-        )
+        rows = self.db.fetch_all(EVENT_MEMBERS, (event_id, token_id(self.db, token, required=False)))
+        # sorted here: an ORDER BY would lead SQLite to walk the deployment's members in key order instead
+        return sorted(rows, key=lambda row: (row["deployment"], row["member_id"]))
 
     def keep_notification(self, token, notification_id, notification):
         """Keep a parsed notification (JSON-able, no secret) whose event is not recorded yet, for
