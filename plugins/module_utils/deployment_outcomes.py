@@ -148,6 +148,7 @@ class DeploymentOutcomes:
                 result = finished_result(event_id, self.client.event_status(event_id), by_id[event_id])
                 due[event_id] = now + self.client.poll_interval
                 if result is not None:
+                    self.take_notified([event_id])  # members notifications already gave their outcome
                     results[event_id] = result
                     pending.remove(event_id)
             if not pending:

@@ -8,9 +8,11 @@ to the real ``vpp_events`` source (its ``main()`` in a thread), which records th
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import to_timestamp
 from tests.integration.deployment_helpers import (
     HQ,
     PAGES,
@@ -115,3 +117,23 @@ def test_a_purchase_changes_the_counts_vpp_app_info_shows(stack):
     assert app["available"] == counts["available"] + 7
     event = queued(source, "license_count")[0]
     assert event["delta"] == 7 and event["counts"]["total"] == app["total"]
+
+
+def test_without_a_notification_the_status_is_read_only_after_apples_five_minutes(stack):
+    sim, runner, source = stack
+    sim.settings["drop_notifications"] = True  # Apple's notifications are best effort
+    first = played(runner, [deploy("deploy", "ipads", "device", SERIALS, wait=False)]).result("deploy")
+    [event_id] = first["pending_event_ids"]
+    again = played(runner, [deploy("again", "ipads", "device", SERIALS, wait=False)]).result("again")
+    assert again["licensed"] == [] and len(posts(sim, "/assets/associate")) == 1  # still pending, not sent again
+    assert status_reads(sim) == []  # submitted a moment ago: a notification may still come
+    source.stop()  # the store is opened below in this process
+    with opened_store(runner) as store:  # as if submitted 6 minutes ago
+        store.db.execute(
+            "UPDATE events SET submitted_at = ? WHERE event_id = ?",
+            (to_timestamp(datetime.now(timezone.utc) - timedelta(minutes=6)), event_id),
+        )
+    late = played(runner, [deploy("late", "ipads", "device", SERIALS, wait=False)]).result("late")
+    assert sorted(late["licensed"]) == sorted(SERIALS)
+    assert len(status_reads(sim)) == 1
+    assert len(posts(sim, "/assets/associate")) == 1
