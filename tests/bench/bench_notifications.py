@@ -264,7 +264,7 @@ def report(figures, load_at_start):
             figures["notifications"],
             figures["seconds"],
             figures["per_second"],
-            ", ".join("%s x %s" % (number, status) for status, number in sorted(figures["statuses"].items())),
+            ", ".join(f"{number:,} x {status}" for status, number in sorted(figures["statuses"].items())),
             rss["start"],
             rss["middle"],
             rss["end"],
@@ -284,6 +284,13 @@ def report(figures, load_at_start):
                 "total_licenses_added",
             )
         ),
+        "",
+        "Where the time goes (a cProfile of `record_notification` in one process, without HTTP, when this benchmark "
+        "was written): about 2 ms to apply an ASSET_MANAGEMENT notification of 10 assignments (members, assignments, "
+        "counts, the event), 0.2 ms an ASSET_COUNT; the rest is TLS, HTTP and the posters sharing the machine's "
+        "cores. Reading an event's members through a query ordered by deployment and member made SQLite walk the "
+        "whole 100,000-member deployment (60 ms a notification, 27 a second end to end); it now finds them through "
+        "the index `members_by_event` (deployment_id, event_id) and sorts them in Python.",
         "",
         "- Machine: %s" % machine(),
         "- Load average at start: %s" % load_at_start,
