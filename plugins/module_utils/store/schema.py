@@ -273,6 +273,7 @@ _SCHEMA_V6 = (
     "CREATE INDEX IF NOT EXISTS members_by_event ON deployment_members (deployment_id, event_id)",
     # an ASSET_MANAGEMENT notification that came before its event was recorded, kept for the run that records it
     added_text_columns("apple_notifications", ("kept",)),
+    "CREATE INDEX IF NOT EXISTS apple_notifications_by_event ON apple_notifications (token_id, event_id)",
 )
 
 MIGRATIONS = (

@@ -10,7 +10,7 @@ import json
 
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.audit import audit_rows
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.tokens import token_id
-from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import COUNT_FIELDS
+from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import COUNT_FIELDS, batches
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import now_timestamp
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import FINISHED_EVENT_STATES
 
@@ -97,14 +97,13 @@ class NotificationsRepo:
         """``[(notification_id, notification)]`` kept for these events of ``token``, oldest first."""
         found = token_id(self.db, token, required=False)
         kept = []
-        for event_id in event_ids:
-            rows = self.db.fetch_all(
-                "SELECT notification_id, kept FROM apple_notifications WHERE token_id = ? AND event_id = ? "
-                "AND kept IS NOT NULL ORDER BY id",
-                (found, event_id),
+        for batch in batches(list(event_ids)):
+            kept += self.db.fetch_all(
+                "SELECT id, notification_id, kept FROM apple_notifications WHERE token_id = ? AND kept IS NOT NULL "
+                "AND event_id IN (%s)" % ", ".join("?" * len(batch)),
+                [found, *batch],
             )
-            kept += [(row["notification_id"], json.loads(row["kept"])) for row in rows]
-        return kept
+        return [(row["notification_id"], json.loads(row["kept"])) for row in sorted(kept, key=lambda row: row["id"])]
 
     def release_notification(self, token, notification_id):
         """Mark a kept notification applied; False when another run already did (apply it only on True)."""
@@ -117,11 +116,15 @@ class NotificationsRepo:
             return cursor.rowcount > 0
 
     def finished_events(self, token, event_ids):
-        """``{event_id: event}`` of those of ``token``'s events that are COMPLETE or FAILED in the store (a
+        """``{event_id: status}`` of those of ``token``'s events that are COMPLETE or FAILED in the store (a
         notification finished them)."""
-        found = {}
-        for event_id in event_ids:
-            event = self.get_event(token, event_id)
-            if event is not None and event["status"] in FINISHED_EVENT_STATES:
-                found[event_id] = event
-        return found
+        found = token_id(self.db, token, required=False)
+        finished = {}
+        for batch in batches(list(event_ids)):
+            rows = self.db.fetch_all(
+                "SELECT event_id, status FROM events WHERE token_id = ? AND status IN (%s) AND event_id IN (%s)"
+                % (", ".join("?" * len(FINISHED_EVENT_STATES)), ", ".join("?" * len(batch))),
+                [found, *FINISHED_EVENT_STATES, *batch],
+            )
+            finished.update((row["event_id"], row["status"]) for row in rows)
+        return finished
