@@ -49,15 +49,14 @@ def record_notification(store, token, notification, threshold=DEFAULT_LOW_THRESH
 
 def apply_asset_count(store, token, notification, threshold):
     adam_id, pricing_param = notification["adam_id"], notification["pricing_param"]
-    app = app_of(store, adam_id, pricing_param)
     changed = store.change_asset_total(token, adam_id, pricing_param, notification["count_delta"])
-    if changed is None:
+    if changed is None:  # the token has not synced the app: its name is not the token's yet either
         return [
             vpp_event(
                 LICENSE_COUNT,
                 token,
                 FROM_APPLE,
-                app=app,
+                app=app_fact(adam_id, pricing_param),
                 known=False,
                 delta=notification["count_delta"],
                 counts_before=None,
@@ -69,6 +68,7 @@ def apply_asset_count(store, token, notification, threshold):
             )
         ]
     before, after = changed
+    app = app_of(store, adam_id, pricing_param)
     event = license_count_event(token, FROM_APPLE, app, counts_fact(before), counts_fact(after), threshold)
     event["vpp"]["known"] = True
     return [event]

@@ -158,7 +158,7 @@ async def test_the_token_is_the_one_of_the_location_whose_secret_matches(apple, 
     event = await apple.next_event()
     assert event["vpp"]["token"] == "hq-two"
     assert event["vpp"]["known"] is False  # hq-two has not synced Pages: nothing is created
-    assert event["vpp"]["app"] == {"adam_id": PAGES, "pricing_param": "STDQ", "name": "Pages"}
+    assert event["vpp"]["app"] == {"adam_id": PAGES, "pricing_param": "STDQ", "name": None}
     assert reader.counts() == (10, 6, 4)  # hq's counts are not hq-two's
     assert reader.store.count_notifications("hq-two") == 1
 
