@@ -7,8 +7,11 @@ and when a deployment waiting on an event reads Apple's status."""
 from __future__ import annotations
 
 import pytest
+import yaml
 
+from ansible_collections.mdm.vpp.extensions.eda.plugins.event_source import vpp_events
 from ansible_collections.mdm.vpp.plugins.module_utils import apple_notifications as apple
+from ansible_collections.mdm.vpp.plugins.module_utils.change_events import DEFAULT_LOW_THRESHOLD
 from ansible_collections.mdm.vpp.plugins.module_utils.events import (
     NOTIFICATION_GRACE,
     first_status_read,
@@ -97,3 +100,11 @@ def test_status_is_read_after_apples_five_minutes_for_notified_license_events_on
     assert first_status_read("CREATE", 0, True, 1.0, 600) == 1.0  # user registration: no notification finishes it
     assert first_status_read("ASSOCIATE", 0, False, 1.0, 600) == 1.0  # as without notifications
     assert first_status_read("ASSOCIATE", 0, False, 1.0, 0) == 0  # a run that looks once reads once
+
+
+def test_the_event_sources_documentation_is_yaml_and_documents_the_apple_options():
+    documentation = yaml.safe_load(vpp_events.DOCUMENTATION)
+    assert {"apple_path", "low_threshold", "certfile", "keyfile"} <= set(documentation["options"])
+    assert documentation["options"]["low_threshold"]["default"] == DEFAULT_LOW_THRESHOLD
+    assert documentation["options"]["apple_path"]["default"] == "/apple/notifications"
+    assert yaml.safe_load(vpp_events.EXAMPLES)
