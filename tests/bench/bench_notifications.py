@@ -177,13 +177,13 @@ def check_store(path, count):
     store = open_store(path, key=STORE_KEY, create=False)
     try:
         counts = store.count_members("bench-devices")
-        finished = sum(1 for _ in store.db.stream("SELECT 1 FROM events WHERE status = 'COMPLETE'"))
+        finished = list(store.finished_events("bench", [event_id(number) for number in range(EVENTS)]).values())
         total = sum(asset["total_count"] for asset in store.list_assets("bench"))
         return {
             "recorded": store.count_notifications("bench"),
             "licensed": counts["licensed"],
             "pending": counts["pending"],
-            "events_complete": finished,
+            "events_complete": finished.count("COMPLETE"),
             "total_licenses_added": total - APPS * 1_000_000,
             "expected_recorded": count,
         }

@@ -108,3 +108,4 @@ def test_the_event_sources_documentation_is_yaml_and_documents_the_apple_options
     assert documentation["options"]["low_threshold"]["default"] == DEFAULT_LOW_THRESHOLD
     assert documentation["options"]["apple_path"]["default"] == "/apple/notifications"
     assert yaml.safe_load(vpp_events.EXAMPLES)
+    assert all(isinstance(line, str) for line in documentation["description"])  # no ': ' made a line a mapping

@@ -198,7 +198,7 @@ async def test_a_duplicate_is_applied_once_and_answered_200(apple, reader):
 
 async def test_two_deliveries_at_once_are_applied_once(apple, reader):
     document = envelope("ASSET_COUNT", {"adamId": PAGES, "pricingParam": "STDQ", "countDelta": 3})
-    statuses = await asyncio.gather(*(post(apple, document) for _ in range(4)))
+    statuses = await asyncio.gather(*(post(apple, document) for _attempt in range(4)))
     assert statuses == [200, 200, 200, 200]
     await apple.next_event()
     await asyncio.sleep(0.05)
@@ -337,7 +337,7 @@ async def test_no_secret_reaches_the_events_or_the_logs(apple, caplog):
             assert await post(apple, document) == 200
         assert await post(apple, documents[0]) == 200  # a duplicate: 200, applied once
         assert await post(apple, envelope("ASSET_COUNT", {"adamId": PAGES, "countDelta": 1}), secret="nope") == 401
-        events = [await apple.next_event() for _ in documents]
+        events = [await apple.next_event() for _document in documents]
     text = json.dumps(events) + caplog.text
     for secret in (SECRET, OTHER_SECRET, STORE_KEY, "c2VjcmV0LXRva2Vu"):
         assert secret not in text

@@ -24,13 +24,13 @@ description:
     server answers 200, then one event per deployment member whose install state changed is put on the queue.
   - An answer no member waits on gives one event with C(matched=false); an Idle report gives none.
   - Apple's notifications (configured per token with M(mdm.vpp.vpp_token)'s C(notification_url)) arrive on
-    O(apple_path); the Bearer secret of the C(Authorization) header is checked against the stored secrets of the tokens of the
-    notification's location (a wrong or missing one is refused with 401 and changes nothing). Each notification is
-    applied once per token (C(notificationId)), recording license counts (C(ASSET_COUNT)), the outcome of an
-    associate, disassociate or revoke for the deployment members waiting on it (C(ASSET_MANAGEMENT)), users' status
-    and invitations (C(USER_MANAGEMENT), C(USER_ASSOCIATED)); Apple is answered 200, then one event per fact is
-    queued.
-  - Apple posts to HTTPS only: serve O(certfile) and O(keyfile) (or put a TLS proxy in front).
+    O(apple_path). The Bearer secret of the C(Authorization) header is checked against the stored secrets of the
+    tokens of the notification's location (a wrong or missing one is refused with 401 and changes nothing).
+  - Each notification is applied once per token (C(notificationId)), recording license counts (C(ASSET_COUNT)), the
+    outcome of an associate, disassociate or revoke for the deployment members waiting on it (C(ASSET_MANAGEMENT)),
+    users' status and invitations (C(USER_MANAGEMENT), C(USER_ASSOCIATED)). Apple is answered 200, then one event
+    per fact is queued.
+  - Apple posts to HTTPS only, so serve O(certfile) and O(keyfile) (or put a TLS proxy in front).
 options:
   host:
     description: The address to listen on.
