@@ -39,6 +39,7 @@ LAYERS = {
         "parallel",
         "stoken",
         "token_facts",
+        "notification_settings",
         "token_dependents",
         "sync_decisions",
         "app_facts",
@@ -75,6 +76,7 @@ LAYERS = {
     ),
     USE_CASE: (
         "tokens",
+        "token_notifications",
         "token_revoke",
         "token_sync",
         "sync",

@@ -63,3 +63,14 @@ def test_unknown_token(store):
 def test_the_secret_survives_reopening_with_the_same_key(registered, make_store):
     registered.set_notification_settings("school", URL, SECRET, ["ASSET_COUNT"])
     assert make_store().get_notification_secret("school") == SECRET
+
+
+def test_list_notification_settings_reads_every_token_that_has_some_in_one_call(store, content_token):
+    for name in ("a", "b", "c"):
+        store.upsert_token(name, content_token(secret="s-" + name), uid="42")
+    store.set_notification_settings("c", URL, "secret-c", ["ASSET_COUNT"])
+    store.set_notification_settings("a", None, None, [])  # switched off, never given a URL
+    assert store.list_notification_settings() == {
+        "a": {"url": None, "secret": None, "types": []},
+        "c": {"url": URL, "secret": "secret-c", "types": ["ASSET_COUNT"]},
+    }

@@ -62,10 +62,18 @@ class TokensRepo:
         row = self.db.fetch_one(
             "SELECT notification_url, notification_secret, notification_types FROM tokens WHERE name = ?", (name,)
         )
-        if row is None:
-            return None
-        secret = row["notification_secret"]
-        types = row["notification_types"]
+        return None if row is None else self._notification_settings(name, row)
+
+    def list_notification_settings(self):
+        """``{name: {"url", "secret", "types"}}`` of every token that has notification settings (one query)."""
+        rows = self.db.fetch_all(
+            "SELECT name, notification_url, notification_secret, notification_types FROM tokens "
+            "WHERE notification_url IS NOT NULL OR notification_types IS NOT NULL ORDER BY name"
+        )
+        return {row["name"]: self._notification_settings(row["name"], row) for row in rows}
+
+    def _notification_settings(self, name, row):
+        secret, types = row["notification_secret"], row["notification_types"]
         return {
             "url": row["notification_url"],
             "secret": None if secret is None else self.cipher.decrypt(secret, name),
