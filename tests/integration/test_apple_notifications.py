@@ -25,8 +25,7 @@ from tests.integration.deployment_helpers import (
     setup_tasks,
 )
 from tests.integration.mdm_helpers import EventSource, info_task, members_of
-from tests.integration.token_helpers import opened_store
-from tests.simulator.testing import Api
+from tests.integration.token_helpers import opened_store, token_task
 from tests.tls_helpers import write_certificates
 
 SECRET = "apple-notification-secret-5d1e77"
@@ -38,8 +37,9 @@ SETTLE = 15.0  # seconds for a notification to reach the store
 
 @pytest.fixture
 def stack(tmp_path, collections_path, simulator_factory):
-    """The simulator notifying over HTTPS, hq registered, synced and Pages created, vpp_events listening, and the
-    notification settings made at Apple (TEST_NOTIFICATION answered by the source) and in the store."""
+    """The simulator notifying over HTTPS (a private CA), hq registered, synced and Pages created, vpp_events
+    listening, then hq's notification settings made by ``mdm.vpp.vpp_token`` (Apple's TEST_NOTIFICATION answered
+    by the source)."""
     ca_bundle, cert, key = write_certificates(tmp_path)
     scenario = deployment_scenario()
     scenario["settings"]["notification_ca_file"] = str(ca_bundle)
@@ -48,15 +48,12 @@ def stack(tmp_path, collections_path, simulator_factory):
     played(runner, setup_tasks(sim))
     source = EventSource(runner.store)
     source.args.update(certfile=str(cert), keyfile=str(key), apple_path=APPLE_PATH)
-    url = "https://127.0.0.1:%d%s" % (source.port, APPLE_PATH)
-    # as vpp_token's notification options store them; before the source opens the store: a second Store of one
-    # SQLite file in a process (this test's) can break the source's locks (open()/close() of the file drops them)
-    with opened_store(runner) as store:
-        store.set_notification_settings(TOKEN, url, SECRET, TYPES)
     source.start()
-    Api(sim, sim.tokens[HQ]).ok(
-        "POST", "/client/config", {"notificationUrl": url, "notificationAuthToken": SECRET, "notificationTypes": TYPES}
-    )
+    url = "https://127.0.0.1:%d%s" % (source.port, APPLE_PATH)
+    settings = token_task(TOKEN, "notifications", notification_url=url, notification_auth_token=SECRET,
+                          notification_types=TYPES)  # fmt: skip
+    assert played(runner, [settings]).result("notifications")["changed"] is True
+    assert [event for event in source.events if event["vpp"]["kind"] != "mdm_answer"] == []  # the test: no event
     yield sim, runner, source
     source.stop()
 
@@ -127,7 +124,8 @@ def test_without_a_notification_the_status_is_read_only_after_apples_five_minute
     again = played(runner, [deploy("again", "ipads", "device", SERIALS, wait=False)]).result("again")
     assert again["licensed"] == [] and len(posts(sim, "/assets/associate")) == 1  # still pending, not sent again
     assert status_reads(sim) == []  # submitted a moment ago: a notification may still come
-    source.stop()  # the store is opened below in this process
+    source.stop()  # the store is opened below in this process (a second Store of one SQLite file in a process
+    # can break the first one's locks: the source's thread would see "disk I/O error")
     with opened_store(runner) as store:  # as if submitted 6 minutes ago
         store.db.execute(
             "UPDATE events SET submitted_at = ? WHERE event_id = ?",
