@@ -120,7 +120,8 @@ class DeploymentOutcomes:
         # events of this run are read soon after submitting, those of an earlier run at once
         fresh = any(batch["event_id"] in self.outcome["pending_event_ids"] for batch in batches)
         first_poll = FIRST_POLL if fresh else 0
-        if notifications_configured(self.store.get_notification_settings(self.identity["token"])):
+        token = self.identity["token"]
+        if notifications_configured(self.store.get_notification_settings(token), self.store.has_notifications(token)):
             return self.wait_notified(batches, timeout, first_poll)
         return self.client.wait_for_events(batches, timeout=timeout, first_poll=first_poll)
 

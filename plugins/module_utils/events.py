@@ -120,10 +120,12 @@ def pending_error(pending, timeout, results):
     return err
 
 
-def notifications_configured(settings):
-    """Whether Apple notifies the token of its license events' outcomes: a ``notification_url`` is set and its
-    types (``Store.get_notification_settings``; None: every type) include ASSET_MANAGEMENT."""
-    if not settings or not settings.get("url"):
+def notifications_configured(settings, received):
+    """Whether a run may rely on Apple's notifications of the token's license events: a ``notification_url`` is set,
+    its types (``Store.get_notification_settings``; None: every type) include ASSET_MANAGEMENT, and the store has
+    ``received`` at least one notification of the token (the TEST_NOTIFICATION when the settings were saved, if
+    ``vpp_events`` on this store took it): notifications another receiver takes never reach this store."""
+    if not received or not settings or not settings.get("url"):
         return False
     types = settings.get("types")
     return types is None or any(kind in types for kind in NOTIFIED_TYPES)

@@ -90,7 +90,8 @@ def test_an_event_is_finished_when_no_member_waits_and_failed_when_one_failed():
     ],
 )
 def test_a_deployment_relies_on_notifications_only_when_asset_management_is_sent(settings, configured):
-    assert notifications_configured(settings) is configured
+    assert notifications_configured(settings, True) is configured
+    assert notifications_configured(settings, False) is False  # another receiver takes them: none reach the store
 
 
 def test_status_is_read_after_apples_five_minutes_for_notified_license_events_only():

@@ -36,12 +36,15 @@ def test_a_notification_is_claimed_once_per_token(synced, content_token):
     assert synced.claim_notification("school", "n1", "ASSET_COUNT") is False
     assert synced.claim_notification("school-two", "n1", "ASSET_COUNT") is True  # another token's notification
     assert (synced.count_notifications("school"), synced.count_notifications()) == (1, 2)
+    assert synced.has_notifications("school") is True and synced.has_notifications("nobody") is False
 
 
 def test_a_claim_rolled_back_with_its_transaction_can_be_claimed_again(synced):
+    assert synced.has_notifications("school") is False
     with pytest.raises(RuntimeError), synced.transaction():
         assert synced.claim_notification("school", "n1", "ASSET_MANAGEMENT", "e1") is True
         raise RuntimeError("the notification could not be applied")
+    assert synced.has_notifications("school") is False
     assert synced.claim_notification("school", "n1", "ASSET_MANAGEMENT", "e1") is True
 
 

@@ -51,6 +51,11 @@ class NotificationsRepo:
             "SELECT COUNT(*) FROM apple_notifications WHERE token_id = ?", (token_id(self.db, token),)
         )
 
+    def has_notifications(self, token):
+        """Whether any notification of ``token`` was received into this store (the receiver works for it)."""
+        found = token_id(self.db, token, required=False)
+        return self.db.scalar("SELECT 1 FROM apple_notifications WHERE token_id = ? LIMIT 1", (found,)) is not None
+
     def change_asset_total(self, token, adam_id, pricing_param, delta):
         """Apply Apple's ``countDelta`` to an asset's total and available counts (neither below 0; an unlimited
         asset's stay); audited as Apple's. Returns ``(counts before, counts after)``, or None when the asset is not
