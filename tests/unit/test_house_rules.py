@@ -56,6 +56,7 @@ LAYERS = {
         "mdm_answers",
         "install_plan",
         "change_events",
+        "apple_notifications",
     ),
     # the two doors out of the process: HTTP (transport and the Apple client on it) and SQL (the store)
     GATEWAY: (
@@ -89,6 +90,8 @@ LAYERS = {
         "deployment_results",
         "mdm_receipts",
         "deployment_installs",
+        "license_outcomes",
+        "notification_receipts",
     ),
     ENTRY: ("module",),
 }
