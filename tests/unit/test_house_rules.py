@@ -86,6 +86,7 @@ LAYERS = {
         "deployment_results",
         "mdm_receipts",
         "deployment_installs",
+        "change_poll",
     ),
     ENTRY: ("module",),
 }
