@@ -83,14 +83,18 @@ class Poller:
         self.tokens = len(args.get("tokens") or LOCATIONS)
         self.base = sim.request_counts().get(CLIENT_CONFIG, 0)
 
-    async def looked(self, looks):
-        """The events put by the first ``looks`` looks (waits until the next look has begun)."""
+    def looks_begun(self):
+        return -(-(self.sim.request_counts().get(CLIENT_CONFIG, 0) - self.base) // self.tokens)
+
+    async def settled(self):
+        """The events put since the last call, once a look that began after this call has ended (a change made
+        at Apple before the call is seen by it): waits until the look after that one begins."""
         deadline = asyncio.get_running_loop().time() + LOOK_TIMEOUT
-        wanted = self.base + self.tokens * looks + 1
+        wanted = self.base + self.tokens * (self.looks_begun() + 1) + 1
         while self.sim.request_counts().get(CLIENT_CONFIG, 0) < wanted:
             if self.task.done():
                 self.task.result()
-            assert asyncio.get_running_loop().time() < deadline, "the poller did not look %d times" % looks
+            assert asyncio.get_running_loop().time() < deadline, "the poller did not end a look in time"
             await asyncio.sleep(0.05)
         events = []
         while not self.queue.empty():
@@ -131,43 +135,43 @@ def counts(total, assigned, available):
 
 async def test_a_purchase_gives_one_count_event_and_no_change_gives_none(sim, poller, caplog):
     watching = poller()
-    assert await watching.looked(1) == []  # the store is as Apple is: nothing to tell
+    assert await watching.settled() == []  # the store is as Apple is: nothing to tell
     sim.purchase("business-hq", PAGES, 5)
-    events = await watching.looked(2)
+    events = await watching.settled()
     assert events == [
         {"kind": "license_count", "token": "hq", "source": "sync",
          "app": {"adam_id": PAGES, "pricing_param": "STDQ", "name": "Pages"},
          "counts_before": counts(50, 2, 48), "counts": counts(55, 2, 53), "delta": 5,
          "low": False, "became_low": False, "low_threshold": 5}
     ]  # fmt: skip
-    assert await watching.looked(3) == []
+    assert await watching.settled() == []
     await watching.stop()
     # a restart compares with the store: what was told is not told again
-    assert await poller().looked(1) == []
+    assert await poller().settled() == []
     no_secret(sim, events, caplog.text)
 
 
 async def test_an_app_becoming_low_is_told_once(sim, poller):
     watching = poller(low_threshold=5, tokens=["hq"])
-    await watching.looked(1)
+    await watching.settled()
     sim.purchase("business-hq", PAGES, -44)  # 6 licenses, 2 assigned: 4 left
-    (low,) = await watching.looked(2)
+    (low,) = await watching.settled()
     assert (low["counts"], low["low"], low["became_low"]) == (counts(6, 2, 4), True, True)
     sim.purchase("business-hq", PAGES, -1)
-    (lower,) = await watching.looked(3)
+    (lower,) = await watching.settled()
     assert (lower["counts"], lower["low"], lower["became_low"]) == (counts(5, 2, 3), True, False)
     sim.purchase("business-hq", PAGES, 10)
-    (enough,) = await watching.looked(4)
+    (enough,) = await watching.settled()
     assert (enough["counts"], enough["low"], enough["became_low"]) == (counts(15, 2, 13), False, False)
 
 
 async def test_a_revoked_token_is_told_once_and_the_other_token_goes_on(sim, poller, caplog):
     caplog.set_level(logging.WARNING, logger="mdm.vpp.vpp_changes")
     watching = poller()
-    await watching.looked(1)
+    await watching.settled()
     sim.revoke_token("business-hq")
     sim.purchase("school-east", PAGES, 2)
-    events = await watching.looked(2)
+    events = await watching.settled()
     by_kind = {event["kind"]: event for event in events}
     assert len(events) == 2
     assert by_kind["token_state"]["token"] == "hq"
@@ -175,16 +179,16 @@ async def test_a_revoked_token_is_told_once_and_the_other_token_goes_on(sim, pol
     assert by_kind["license_count"]["token"] == "east"
     assert by_kind["license_count"]["counts"] == counts(12, 0, 12)
     assert "token hq was not synced" in caplog.text and "revoked" in caplog.text
-    assert await watching.looked(3) == []  # still revoked: nothing new
+    assert await watching.settled() == []  # still revoked: nothing new
     no_secret(sim, events, caplog.text)
 
 
 async def test_expired_and_claimed_elsewhere_tokens_are_told(sim, poller):
     watching = poller()
-    await watching.looked(1)
+    await watching.settled()
     sim.expire_token("school-east")
     sim.set_mdm_info("business-hq", {"id": "another-mdm", "name": "Other MDM", "metadata": "x"})
-    events = await watching.looked(2)
+    events = await watching.settled()
     states = {event["token"]: (event["state_before"], event["state"]) for event in events}
     assert states == {"east": ("expiring", "expired"), "hq": ("valid", "claimed_elsewhere")}
     assert {event["kind"] for event in events} == {"token_state"}
@@ -197,17 +201,17 @@ async def test_a_token_that_entered_its_warning_window_since_its_last_sync_is_to
     finally:
         store.close()
     watching = poller()
-    (expiring,) = await watching.looked(1)
+    (expiring,) = await watching.settled()
     assert (expiring["kind"], expiring["token"]) == ("token_state", "east")
     assert (expiring["state_before"], expiring["state"]) == ("valid", "expiring")
     assert expiring["days_left"] in (9, 10) and expiring["expires_at"]
-    assert await watching.looked(2) == []
+    assert await watching.settled() == []
 
 
 async def test_a_first_import_tells_only_the_apps_that_are_low(sim, tmp_path, poller):
     path = str(tmp_path / "fresh" / "vpp.db")
     register(path, sim, synced=False)
-    (keynote,) = await poller(store=path).looked(1)  # Keynote: 3 licenses, none assigned
+    (keynote,) = await poller(store=path).settled()  # Keynote: 3 licenses, none assigned
     assert (keynote["token"], keynote["app"]["adam_id"]) == ("hq", KEYNOTE)
     assert (keynote["counts_before"], keynote["counts"]) == (counts(0, 0, 0), counts(3, 0, 3))
     assert keynote["became_low"] is True

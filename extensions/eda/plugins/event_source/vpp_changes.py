@@ -203,10 +203,10 @@ async def main(queue, args):
             await asyncio.sleep(max(0.0, source.interval - (loop.time() - started)))
     finally:
         if looking is not None and not looking.done():
-            # cancelled during a look: its thread goes on until the sync's transaction ends, then the store closes
-            looking.add_done_callback(lambda _look: source.store.close())
-        else:
-            source.store.close()
+            # cancelled during a look: the sync's thread cannot be stopped; its end is awaited before the store closes
+            LOG.info("mdm.vpp.vpp_changes: stopping after the look under way")
+            await asyncio.wait([looking])
+        source.store.close()
 
 
 if __name__ == "__main__":
