@@ -165,6 +165,7 @@ class Source:
         if isinstance(tokens, str):
             tokens = [tokens]
         self.secrets = set()
+        self.failed = {}  # token name -> the message of its failure at the previous look
         self.store = open_store(location, args.get("store_key") or os.environ.get("VPP_STORE_KEY"), create=False)
         self.poller = ChangePoller(self.store, self.client_for, tokens, low_threshold, warning_days, parallel)
 
@@ -180,8 +181,13 @@ class Source:
         except VPPError as exc:  # the store could not be read: nothing is known, nothing is emitted
             LOG.error("mdm.vpp.vpp_changes: the look failed, tried again in %s s: %s", self.interval, self.censor(exc))
             return []
+        failed = {}
         for name, message in failures:
-            LOG.warning("mdm.vpp.vpp_changes: token %s was not synced: %s", name, self.censor(message))
+            failed[name] = self.censor(message)
+            # said once at WARNING; the same failure at the next looks (a revoked token stays revoked) at DEBUG
+            level = logging.DEBUG if self.failed.get(name) == failed[name] else logging.WARNING
+            LOG.log(level, "mdm.vpp.vpp_changes: token %s was not synced: %s", name, failed[name])
+        self.failed = failed
         return events
 
     def censor(self, message):
