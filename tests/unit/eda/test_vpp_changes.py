@@ -19,35 +19,25 @@ import pytest
 import pytest_asyncio
 
 from ansible_collections.mdm.vpp.extensions.eda.plugins.event_source import vpp_changes
-from ansible_collections.mdm.vpp.plugins.module_utils.client import VPPClient, clear_service_config_cache
+from ansible_collections.mdm.vpp.plugins.module_utils.client import VPPClient
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
 from ansible_collections.mdm.vpp.plugins.module_utils.stoken import parse_content_token
 from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
 from ansible_collections.mdm.vpp.plugins.module_utils.sync import SyncOptions, sync_tokens
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import utc_now
-from tests.simulator.testing import small_scenario
+from tests.unit.sync.conftest import LOCATIONS, scenario
 
 pytestmark = pytest.mark.asyncio
 
-LOCATIONS = {"hq": "business-hq", "east": "school-east"}  # store name -> simulator location (small.yml)
 STORE_KEY = "store key of the poller tests"
 PAGES, KEYNOTE = "1000000001", "1000000002"
 CLIENT_CONFIG = ("GET", "/mdm/v2/client/config")
 LOOK_TIMEOUT = 30.0  # seconds for the poller to reach a look
 
 
-@pytest.fixture(autouse=True)
-def fresh_service_config():
-    clear_service_config_cache()
-    yield
-    clear_service_config_cache()
-
-
 @pytest.fixture
 def sim(simulator_factory):
-    scenario = small_scenario(event_delay=0.01)
-    scenario["limits"] = {"maxRequestPerSecond": 100}
-    return simulator_factory(scenario)
+    return simulator_factory(scenario())
 
 
 def register(path, sim, synced=True):

@@ -213,12 +213,3 @@ async def main(queue, args):
             LOG.info("mdm.vpp.vpp_changes: stopping after the look under way")
             await asyncio.wait([looking])
         source.store.close()
-
-
-if __name__ == "__main__":
-
-    class _PrintQueue(asyncio.Queue):
-        async def put(self, item):
-            print(item)
-
-    asyncio.run(main(_PrintQueue(), {"interval": 60}))
