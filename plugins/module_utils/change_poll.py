@@ -62,25 +62,30 @@ class ChangePoller:
         self.states = {}  # token name -> its state at the previous look
 
     def look(self, now=None):
-        """Sync once; return ``(events, failures)``: the events of what changed, and ``(token, message)`` of
-        each token whose sync failed (its message never holds a secret: the sync records Apple's refusal)."""
+        """Sync once; return ``(events, failures)``: the events of what changed, and ``(token, message, Apple's
+        error number or None)`` of each token whose sync failed (the sync records Apple's refusal, never a secret)."""
         now = now or utc_now()
         names = self.names or [row["name"] for row in self.store.list_tokens()]
         if not names:
             return [], []
-        rows_before = {name: self.store.get_token(name) for name in names}
+        rows_before = self.token_rows(names)
         outcome = sync_tokens(self.store, names, self.client_factory, SyncOptions(mode=POLL_MODE), self.parallel, now)
+        rows_after = self.token_rows(names)
         events, failures = [], []
         for result in outcome["tokens"]:
             name, row_before = result["name"], rows_before.get(result["name"])
             if result["status"] == "ok":
                 events.extend(self.count_events(name, result, first_import=not (row_before or {}).get("last_sync_at")))
             else:
-                failures.append((name, result.get("msg") or "the sync failed"))
-            event = self.token_event(name, row_before, now)
+                failures.append((name, result.get("msg") or "the sync failed", result.get("error_number")))
+            event = self.token_event(name, row_before, rows_after.get(name), now)
             if event is not None:
                 events.append(event)
         return events, failures
+
+    def token_rows(self, names):
+        """``{name: stored token row}`` of the registered ones among ``names``, in one query."""
+        return {row["name"]: row for row in self.store.list_tokens(names)}
 
     def count_events(self, name, result, first_import=False):
         """One ``license_count`` event per app whose counts the sync changed (on a first import: the low ones)."""
@@ -94,9 +99,9 @@ class ChangePoller:
                 events.append(event)
         return events
 
-    def token_event(self, name, row_before, now):
-        """A ``token_state`` event when the token's state differs from the previous look's, else None."""
-        row = self.store.get_token(name)
+    def token_event(self, name, row_before, row, now):
+        """A ``token_state`` event when the token's state (``row``: its stored row after the look) differs from the
+        previous look's, else None."""
         if row is None:  # not registered (its sync failed saying so) or deleted meanwhile
             self.states.pop(name, None)
             return None

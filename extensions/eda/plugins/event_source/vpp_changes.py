@@ -165,7 +165,7 @@ class Source:
         if isinstance(tokens, str):
             tokens = [tokens]
         self.secrets = set()
-        self.failed = {}  # token name -> the message of its failure at the previous look
+        self.failed = {}  # token name -> its failure at the previous look (Apple's error number, else the message)
         self.store = open_store(location, args.get("store_key") or os.environ.get("VPP_STORE_KEY"), create=False)
         self.poller = ChangePoller(self.store, self.client_for, tokens, low_threshold, warning_days, parallel)
 
@@ -182,11 +182,11 @@ class Source:
             LOG.error("mdm.vpp.vpp_changes: the look failed, tried again in %s s: %s", self.interval, self.censor(exc))
             return []
         failed = {}
-        for name, message in failures:
-            failed[name] = self.censor(message)
+        for name, message, error_number in failures:
             # said once at WARNING; the same failure at the next looks (a revoked token stays revoked) at DEBUG
+            failed[name] = error_number if error_number is not None else message
             level = logging.DEBUG if self.failed.get(name) == failed[name] else logging.WARNING
-            LOG.log(level, "mdm.vpp.vpp_changes: token %s was not synced: %s", name, failed[name])
+            LOG.log(level, "mdm.vpp.vpp_changes: token %s was not synced: %s", name, self.censor(message))
         self.failed = failed
         return events
 
