@@ -49,6 +49,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.metadata import (
     lookup_params,
     metadata_record,
 )
+from ansible_collections.mdm.vpp.plugins.module_utils.notification_settings import secret_fingerprint
 from ansible_collections.mdm.vpp.plugins.module_utils.pacing import (
     RATE_BURST,
     RATE_SAFETY,
@@ -381,7 +382,9 @@ class VPPClient(Writers):
 
 
 def _without_webhook_secret(config):
+    """Apple's client config with the webhook secret it echoes replaced by the secret's fingerprint (the one
+    ``notification_settings.secret_fingerprint`` gives, to compare with the store's)."""
     config = dict(config)
     secret = config.pop("notificationAuthToken", None)
-    config["notificationAuthTokenFingerprint"] = token_fingerprint(secret) if secret else None
+    config["notificationAuthTokenFingerprint"] = secret_fingerprint(secret)
     return config

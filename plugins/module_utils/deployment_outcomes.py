@@ -10,15 +10,30 @@ PENDING 10 minutes after it was submitted is submitted again, as Apple advises. 
 
 from __future__ import annotations
 
+import collections
+import time
+
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import EventTimeoutError
-from ansible_collections.mdm.vpp.plugins.module_utils.events import FIRST_POLL
+from ansible_collections.mdm.vpp.plugins.module_utils.events import (
+    FIRST_POLL,
+    STORE_LOOK_INTERVAL,
+    event_batches,
+    finished_result,
+    first_status_read,
+    notifications_configured,
+    pending_error,
+)
+from ansible_collections.mdm.vpp.plugins.module_utils.license_outcomes import (
+    outcome_updates,
+    record_holders,
+    replay_notifications,
+)
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import creation_succeeded, target_of
 from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import parse_timestamp, utc_now
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     EVENT_TYPE_ASSOCIATE,
     EVENT_TYPE_CREATE,
     EVENT_TYPE_DISASSOCIATE,
-    outcome_target_key,
 )
 
 RESUBMIT_AFTER = 600  # Apple: an event still PENDING after 10 minutes is submitted again
@@ -104,7 +119,62 @@ class DeploymentOutcomes:
     def _wait_for_events(self, batches, timeout):
         # events of this run are read soon after submitting, those of an earlier run at once
         fresh = any(batch["event_id"] in self.outcome["pending_event_ids"] for batch in batches)
-        return self.client.wait_for_events(batches, timeout=timeout, first_poll=FIRST_POLL if fresh else 0)
+        first_poll = FIRST_POLL if fresh else 0
+        token = self.identity["token"]
+        if notifications_configured(self.store.get_notification_settings(token), self.store.has_notifications(token)):
+            return self.wait_notified(batches, timeout, first_poll)
+        return self.client.wait_for_events(batches, timeout=timeout, first_poll=first_poll)
+
+    def wait_notified(self, batches, timeout, first_poll):
+        """Wait on events of a token Apple notifies: the outcomes its notifications record in the store first
+        (``vpp_events``), ``GET /status`` only as Apple advises (``events.first_status_read``, then every poll
+        interval). Returns the results of the events read from Apple (to ``apply``); those notifications finished
+        are taken from the store into this run's outcome. ``EventTimeoutError`` as ``client.wait_for_events``."""
+        token = self.identity["token"]
+        by_id = event_batches(batches)
+        start = time.monotonic()
+        due = {}
+        for event_id, batch in by_id.items():
+            event = self.store.get_event(token, event_id)
+            age = (utc_now() - parse_timestamp(event["submitted_at"])).total_seconds() if event else 0.0
+            due[event_id] = start + first_status_read(batch["type"], age, True, first_poll, timeout)
+        deadline, results, pending = start + timeout, {}, list(by_id)
+        while True:
+            replay_notifications(self.store, token, pending)
+            finished = self.store.finished_events(token, pending)
+            self.take_notified(finished)
+            pending = [event_id for event_id in pending if event_id not in finished]
+            now = time.monotonic()
+            for event_id in [event_id for event_id in pending if due[event_id] <= now]:
+                result = finished_result(event_id, self.client.event_status(event_id), by_id[event_id])
+                due[event_id] = now + self.client.poll_interval
+                if result is not None:
+                    self.take_notified([event_id])  # members notifications already gave their outcome
+                    results[event_id] = result
+                    pending.remove(event_id)
+            if not pending:
+                return collections.OrderedDict((key, results[key]) for key in by_id if key in results)
+            next_look = min([now + STORE_LOOK_INTERVAL] + [due[event_id] for event_id in pending])
+            if next_look > deadline:
+                raise pending_error(pending, timeout, results)
+            time.sleep(max(next_look - time.monotonic(), 0))
+
+    def take_notified(self, events):
+        """Events notifications finished in the store: their members' outcomes into this run's result."""
+        if not events:
+            return
+        self.changed = True
+        for event_id in events:
+            for row in self.store.event_members(self.identity["token"], event_id):
+                if row["deployment"] != self.name:
+                    continue
+                if row["state"] == "failed":
+                    self.note_failure(row["member_id"], row["error_number"], row["error_message"])
+                elif row["state"] in ("licensed", "reclaimed"):
+                    self.outcome[row["state"]].append(row["member_id"])
+                    self.failed.pop(row["member_id"], None)
+            if event_id in self.outcome["pending_event_ids"]:
+                self.outcome["pending_event_ids"].remove(event_id)
 
     def wait(self, batches, timeout):
         """Wait for events (``timeout`` None: look once, leave the rest pending) and record their outcomes."""
@@ -145,59 +215,24 @@ class DeploymentOutcomes:
                     self.outcome["pending_event_ids"].remove(event_id)
 
     def record_holders(self, gained, lost):
-        """Assignments given and taken back (dicts of ``iter_assignments``' shape) into the store, with the asset's
-        assigned and available counts moved by the licenses that changed hands, so that app counts are right
-        without a sync (the next one reads Apple's). Call it in a transaction."""
-        identity, store = self.identity, self.store
-        moved = store.record_assignments(identity["token"], gained) if gained else 0
-        moved -= store.remove_assignments(identity["token"], lost) if lost else 0
-        store.move_asset_counts(identity["token"], identity["adam_id"], identity["pricing_param"], moved)
+        """Assignments given and taken back into the store, with the app's counts moved (``record_holders``)."""
+        record_holders(self.store, self.identity["token"], gained, lost)
 
     def _apply_outcomes(self, event_type, outcomes, members):
-        identity, store = self.identity, self.store
-        by_target = {}
-        for row in members:
-            target = target_of(row, row["license_type"], self.collection["type"])
-            by_target.setdefault(target, []).append(row)
-        done_state = "licensed" if event_type == EVENT_TYPE_ASSOCIATE else "reclaimed"
-        rows, assignments = [], []
-        for outcome in outcomes:
-            target = outcome_target_key(outcome)
-            if outcome["succeeded"]:
-                assignments.append(
-                    {
-                        "adam_id": identity["adam_id"],
-                        "pricing_param": identity["pricing_param"],
-                        "target_kind": target[0],
-                        "target_id": target[1],
-                    }
-                )
-            for row in by_target.get(target, ()):
-                if outcome["succeeded"]:
-                    rows.append(
-                        {
-                            "member_id": row["member_id"],
-                            "state": done_state,
-                            "error_number": None,
-                            "error_message": None,
-                        }
-                    )
-                    self.outcome[done_state].append(row["member_id"])
-                    self.failed.pop(row["member_id"], None)
-                else:
-                    rows.append(
-                        {
-                            "member_id": row["member_id"],
-                            "state": "failed",
-                            "error_number": outcome["error_number"],
-                            "error_message": outcome["error_message"],
-                        }
-                    )
-                    self.note_failure(row["member_id"], outcome["error_number"], outcome["error_message"])
+        identity = self.identity
+        rows, assignments = outcome_updates(
+            event_type, outcomes, members, self.collection["type"], (identity["adam_id"], identity["pricing_param"])
+        )
+        for row in rows:
+            if row["state"] == "failed":
+                self.note_failure(row["member_id"], row["error_number"], row["error_message"])
+            else:
+                self.outcome[row["state"]].append(row["member_id"])
+                self.failed.pop(row["member_id"], None)
         # in bulk: one event may carry 1,000 devices, a deployment 100,000 (docs/BENCHMARKS.md, B5)
         if event_type == EVENT_TYPE_ASSOCIATE:
             self.record_holders(assignments, ())
         else:
             self.record_holders((), assignments)
         if rows:
-            store.upsert_members(self.name, rows)
+            self.store.upsert_members(self.name, rows)

@@ -14,6 +14,12 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import FAILED_E
 FIRST_POLL = 1.0  # Apple: read a new event's status soon after submitting it...
 POLL_INTERVAL = 30.0  # ...then at least 30 s between polls while it is PENDING
 EVENTS_IN_FLIGHT = 5  # status reads at once (each under the token's rate limit)
+# With Apple's notifications configured: rely on them; read the status of an associate / disassociate that none
+# finished within 5 minutes of its submission (Apple's guidance, reference §9), then every poll interval.
+NOTIFICATION_GRACE = 300.0
+STORE_LOOK_INTERVAL = 0.2  # how often a waiting run looks in the store for outcomes notifications recorded
+NOTIFIED_TYPES = ("ASSET_MANAGEMENT",)  # the notification type that finishes license events
+NOTIFIED_EVENT_TYPES = ("ASSOCIATE", "DISASSOCIATE")  # the events a deployment waits on that it finishes
 
 
 def _failure_covers(failure, member):
@@ -112,3 +118,26 @@ def pending_error(pending, timeout, results):
     )
     err.results = results
     return err
+
+
+def notifications_configured(settings, received):
+    """Whether a run may rely on Apple's notifications of the token's license events: a ``notification_url`` is set,
+    its types (``Store.get_notification_settings``; None: every type) include ASSET_MANAGEMENT, and the store has
+    ``received`` at least one notification of the token (the TEST_NOTIFICATION when the settings were saved, if
+    ``vpp_events`` on this store took it): notifications another receiver takes never reach this store."""
+    if not received or not settings or not settings.get("url"):
+        return False
+    types = settings.get("types")
+    return types is None or any(kind in types for kind in NOTIFIED_TYPES)
+
+
+def first_status_read(event_type, age, notified, first_poll, timeout):
+    """Seconds from now until the first ``GET /status`` of an event submitted ``age`` seconds ago.
+
+    A notified associate / disassociate is read only once the notification grace has passed since its submission;
+    any other event as without notifications: ``first_poll`` after submitting (at most ``timeout``, so that a run
+    that only looks once still reads it once).
+    """
+    if notified and event_type in NOTIFIED_EVENT_TYPES:
+        return max(NOTIFICATION_GRACE - age, 0.0)
+    return max(min(first_poll, timeout), 0.0)

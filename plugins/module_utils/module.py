@@ -286,6 +286,12 @@ class VPPModule:
                 )
         return self._store
 
+    def censor(self, secret):
+        """Censor ``secret`` (a notification secret read from the store or generated) in every output."""
+        if secret:
+            with self._clients_lock:
+                self._secrets.add(secret)
+
     def client_for(self, token_secret, allow_takeover=False, **overrides):
         """A ``VPPClient`` for one content token, with the common options and this store's manager id."""
         # a token decrypted from the store is as secret as a no_log option: censor it in every output

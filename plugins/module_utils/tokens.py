@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import AppleError, ConfigurationError, VPPError
+from ansible_collections.mdm.vpp.plugins.module_utils.notification_settings import apple_view
 from ansible_collections.mdm.vpp.plugins.module_utils.parallel import (
     DEFAULT_PARALLEL,
     check_parallel,
@@ -51,6 +52,12 @@ from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import (
     token_type_for_website,
     wanted_metadata,
     with_token_context,
+)
+from ansible_collections.mdm.vpp.plugins.module_utils.token_notifications import (
+    apply_notifications,
+    check_notification_options,
+    notification_facts,
+    plan_notifications,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.token_revoke import revoke_all, revoke_failures, revoke_plan
 
@@ -110,6 +117,8 @@ def ensure_token(module, now=None):
     params = module.params
     name = params["name"]
     content_token = read_content_token(params) if params["state"] == "present" else None
+    if params["state"] == "present":
+        check_notification_options(params)  # a URL Apple would refuse stops before any request
     if content_token is not None:
         check_not_expired(name, content_token, now)  # before the store is created: a bad token leaves nothing
     # only registering a content token creates the store (and never in check mode); a malformed token stops first
@@ -129,7 +138,10 @@ def list_tokens(module, now=None):
     check_parallel(params["parallel"])
     warning_days = params["expiry_warning_days"]
     rows = module.store.list_tokens(params["names"])
+    settings = module.store.list_notification_settings()
     tokens = [token_facts(row, now, warning_days) for row in rows]
+    for facts in tokens:
+        facts["notifications"] = notification_facts(settings.get(facts["name"]))
     if params["check"]:
         parallel = module.share_connections(params["parallel"], len(rows))
         checked = for_each_token(
@@ -159,6 +171,13 @@ def _register(module, name, content_token, now):
     changes = changed_fields(row or {}, wanted)
     actions = _register_actions(row, new_secret, changes, claim, taken_from)
     secret_to_store = content_token if new_secret else None
+    settings = store.get_notification_settings(name)
+    notifications = plan_notifications(name, params, settings, client, config)  # refused options stop here
+    module.censor((settings or {}).get("secret"))  # the stored and the generated secret: as no_log as the option
+    if notifications is not None:
+        module.censor(notifications.wanted["secret"])
+    if notifications is not None and notifications.drift:
+        module.warn(notifications.drift)
 
     if actions and not module.check_mode:
         try:
@@ -171,14 +190,24 @@ def _register(module, name, content_token, now):
             raise with_token_context(err, name) from None
     else:
         stored = _predicted_row(name, row, secret_to_store, changes)
+    if notifications is not None and notifications.changed:
+        actions.append("notifications")
+        if not module.check_mode:  # after the registration's commit: the receiver must read the new secret
+            apply_notifications(store, client, name, notifications)
 
     facts = token_facts(stored, now, params["expiry_warning_days"])
+    facts["notifications"] = notification_facts(notifications.wanted if notifications else settings)
     warning = expiry_warning(facts)
     if warning:
         module.warn(warning)
     result = {"changed": bool(actions), "actions": actions, "token": facts}
     if module.diff_mode:
-        before = token_facts(row, now, params["expiry_warning_days"]) if row else {}
+        before = {}
+        if row:
+            before = token_facts(row, now, params["expiry_warning_days"])
+            before["notifications"] = notification_facts(settings)
+        if notifications is not None and notifications.drift:
+            before["notifications_at_apple"] = notifications.at_apple
         result["diff"] = {"before": before, "after": facts}
     return result
 
@@ -260,6 +289,7 @@ def _remove(module, name, now):
     if refusal is not None:
         raise refusal
     facts = token_facts(row, now, params["expiry_warning_days"])
+    facts["notifications"] = notification_facts(store.get_notification_settings(name))
     result = {"changed": True, "actions": [], "token": facts, "removed": removal_view(dependents)}
     if params["revoke_on_delete"]:
         result["revoked"] = revoke_all(module, name)
@@ -289,6 +319,7 @@ def _live_check(module, row, facts, now):
     finally:
         client.close()  # one keep-alive connection per token would pile up over thousands of tokens
     live = {"claimed": reported_fields(config, module.store.manager_id)["claimed"], "check_error": None}
+    live["notifications_at_apple"] = apple_view(config)
     taken_by = other_manager(config.get("mdmInfo"), module.store.manager_id)
     if taken_by:
         live["status"] = "claimed_elsewhere"

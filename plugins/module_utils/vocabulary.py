@@ -85,6 +85,20 @@ EVENT_TYPE_CREATE = "CREATE"
 EVENT_TYPE_UPDATE = "UPDATE"
 EVENT_TYPE_RETIRE = "RETIRE"
 
+# Apple's notification types (reference section 11); TEST_NOTIFICATION is posted when settings are saved, never
+# subscribed. A token subscribes by default to those about licenses and users.
+NOTIFICATION_TEST = "TEST_NOTIFICATION"
+NOTIFICATION_ASSET_MANAGEMENT = "ASSET_MANAGEMENT"
+NOTIFICATION_ASSET_COUNT = "ASSET_COUNT"
+NOTIFICATION_USER_MANAGEMENT = "USER_MANAGEMENT"
+NOTIFICATION_USER_ASSOCIATED = "USER_ASSOCIATED"
+LICENSE_AND_USER_NOTIFICATIONS = (
+    NOTIFICATION_ASSET_MANAGEMENT,
+    NOTIFICATION_ASSET_COUNT,
+    NOTIFICATION_USER_MANAGEMENT,
+    NOTIFICATION_USER_ASSOCIATED,
+)
+
 # Apple's user statuses that hold (or may receive) licenses.
 REGISTERED = "Registered"  # a user Apple knows who has not accepted the invitation yet
 ASSOCIATED = "Associated"

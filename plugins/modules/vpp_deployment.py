@@ -157,6 +157,10 @@ options:
       - Wait for Apple to finish the license events and record each member's outcome.
       - With V(false) the task returns once the events are submitted (members V(pending)); the next run records
         their outcome. User registration is always waited for, a license needs the user.
+      - When the token has Apple's notifications (C(ASSET_MANAGEMENT)) received by the event source
+        C(mdm.vpp.vpp_events) on the same store (at least one recorded), the outcomes come from the notifications
+        recorded in the store (with V(false) too, without a run), and Apple's event status is read only for an
+        event no notification finished within 5 minutes of its submission, as Apple advises.
     type: bool
     default: true
   wait_timeout:

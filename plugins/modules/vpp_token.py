@@ -23,6 +23,11 @@ description:
   - Removing a token that applications (and their deployments) depend on is refused unless O(force=true); the
     message names them and what to do. Without O(revoke_on_delete=true) the licenses their members hold stay
     assigned at Apple.
+  - Sets where Apple posts the location's notifications (O(notification_url), O(notification_auth_token),
+    O(notification_types)), for the event source C(mdm.vpp.vpp_events). Apple saves them only when its
+    C(TEST_NOTIFICATION) to that URL gets a 2xx answer; the store holds the new settings before they are sent, so
+    that the receiver can check Apple's C(Authorization) header, and gets the previous ones back when Apple
+    refuses.
   - Returns the token's facts, never its secret; a token is named by its fingerprint.
 author:
   - mdm.vpp contributors (@mdm-vpp)
@@ -108,6 +113,35 @@ options:
       - Warn, and report status V(expiring), when the token expires within this many days.
     type: int
     default: 30
+  notification_url:
+    description:
+      - The HTTPS URL (host and path, no query) where Apple posts the location's notifications, that of a
+        C(mdm.vpp.vpp_events) receiver with a certificate Apple trusts, reachable from Apple's servers.
+      - Checked before any request; at most C(maxNotificationLength) characters (512).
+      - When set, Apple at once posts a C(TEST_NOTIFICATION) there; unless the receiver answers with a 2xx, Apple
+        refuses the settings, the task fails and the previous settings are kept, in the store and at Apple.
+      - Left as stored when not set. A task that sets none of the C(notification_*) options leaves the
+        notification settings alone.
+    type: str
+  notification_auth_token:
+    description:
+      - The shared secret Apple sends in the C(Authorization) header (C(Bearer) scheme) with each notification,
+        so that the receiver knows the call comes from Apple.
+      - When not set, the stored one is kept; when none is stored, a random one is generated. It is stored
+        encrypted with the store key and reused by later runs, which then change nothing.
+      - Never shown; results and diffs name it by its fingerprint.
+    type: str
+  notification_types:
+    description:
+      - The complete set of notification types the location subscribes to (Apple replaces the set).
+      - Only types Apple lists in its service configuration are accepted; another is refused before any write.
+      - When not set, every type about licenses and users that Apple offers (V(ASSET_MANAGEMENT),
+        V(ASSET_COUNT), V(USER_MANAGEMENT), V(USER_ASSOCIATED)).
+      - An empty list V([]) switches the notifications off (Apple stops sending, and keeps the URL and secret);
+        it needs no URL and Apple sends no C(TEST_NOTIFICATION).
+      - Giving only the types keeps the stored URL and secret.
+    type: list
+    elements: str
 extends_documentation_fragment:
   - mdm.vpp.vpp
   - mdm.vpp.mdm
@@ -118,6 +152,8 @@ attributes:
   diff_mode:
     support: full
 notes:
+  - When Apple's notification settings differ from the ones the store recorded (another tool changed them), the
+    task's settings replace them, with a warning; in diff mode V(before) shows Apple's as C(notifications_at_apple).
   - A location can be registered under one name only. To replace a token, run the module with the same name and
     the new token (a renewal); Apple revokes the previous token of the location when a new one is downloaded.
   - The store keeps the token encrypted with O(store_key).
@@ -152,6 +188,23 @@ EXAMPLES = r"""
     token_file: /secure/tokens/lyon.vpptoken
     token_type: education
     force_takeover: true
+
+- name: Have Apple post this location's notifications to the mdm.vpp.vpp_events receiver (secret generated)
+  mdm.vpp.vpp_token:
+    name: hq
+    notification_url: https://events.example.org/apple/hq
+
+- name: Only license counts and invitations, with a secret of your own
+  mdm.vpp.vpp_token:
+    name: hq
+    notification_url: https://events.example.org/apple/hq
+    notification_auth_token: "{{ vault_hq_notification_secret }}"
+    notification_types: [ASSET_COUNT, USER_ASSOCIATED]
+
+- name: Switch Apple's notifications off for this location
+  mdm.vpp.vpp_token:
+    name: hq
+    notification_types: []
 
 - name: Delete a location, taking back its licenses first
   mdm.vpp.vpp_token:
@@ -245,10 +298,29 @@ token:
       description: Short non-reversible name of the token (the start of its SHA-256).
       type: str
       sample: 3f9a1c0d5b7e
+    notifications:
+      description:
+        - Where Apple posts the location's notifications, as stored (after the task); V(null) when never set.
+      type: dict
+      contains:
+        url:
+          description: The receiver's URL.
+          type: str
+          sample: https://events.example.org/apple/hq
+        types:
+          description: The notification types subscribed (V([]) when switched off).
+          type: list
+          elements: str
+          sample: [ASSET_MANAGEMENT, ASSET_COUNT, USER_MANAGEMENT, USER_ASSOCIATED]
+        auth_token_fingerprint:
+          description: Short non-reversible name of the shared secret (the start of its SHA-256), never the secret.
+          type: str
+          sample: 5be0c1f2a9d4
 actions:
   description:
     - What the task did (or would do in check mode), in order.
-    - V(register), V(renew), V(update) (metadata or location facts), V(claim), V(take_over), V(revoke), V(delete).
+    - V(register), V(renew), V(update) (metadata or location facts), V(claim), V(take_over),
+      V(notifications) (notification settings stored and, when Apple's differ, posted), V(revoke), V(delete).
   returned: always
   type: list
   elements: str
@@ -300,6 +372,7 @@ diff:
   description:
     - The token's facts before and after the task.
     - With O(state=absent), V(before) also names what goes with the token (RV(removed)) and V(after) is empty.
+    - V(before.notifications_at_apple) shows Apple's notification settings when they were not the ones stored.
   returned: in diff mode
   type: dict
   sample: {"before": {"description": "old"}, "after": {"description": "new"}}
@@ -323,6 +396,9 @@ ARGUMENT_SPEC = {
     "revoke_on_delete": {"type": "bool", "default": False},
     "force": {"type": "bool", "default": False},
     "expiry_warning_days": {"type": "int", "default": DEFAULT_EXPIRY_WARNING_DAYS},
+    "notification_url": {"type": "str"},
+    "notification_auth_token": {"type": "str", "no_log": True},
+    "notification_types": {"type": "list", "elements": "str"},
 }
 MUTUALLY_EXCLUSIVE = [("token", "token_file")]
 

@@ -16,6 +16,8 @@ description:
     device-management service that happened since the last synchronisation. Nothing is written, neither in the
     store nor at Apple.
   - Warns about every token that expires within O(expiry_warning_days).
+  - Shows each token's notification settings (where Apple posts its notifications, the types, and the shared
+    secret's fingerprint, never the secret); with O(check=true), also the ones Apple has now.
 author:
   - mdm.vpp contributors (@mdm-vpp)
 options:
@@ -146,6 +148,36 @@ tokens:
       description: Short non-reversible name of the token.
       type: str
       sample: 3f9a1c0d5b7e
+    notifications:
+      description:
+        - Where Apple posts the location's notifications, as set by M(mdm.vpp.vpp_token) and stored; V(null) when
+          never set.
+      type: dict
+      contains:
+        url:
+          description: The receiver's URL.
+          type: str
+          sample: https://events.example.org/apple/hq
+        types:
+          description: The notification types subscribed (V([]) when switched off).
+          type: list
+          elements: str
+          sample: [ASSET_MANAGEMENT, ASSET_COUNT, USER_MANAGEMENT, USER_ASSOCIATED]
+        auth_token_fingerprint:
+          description: Short non-reversible name of the shared secret, never the secret.
+          type: str
+          sample: 5be0c1f2a9d4
+    notifications_at_apple:
+      description:
+        - The notification settings Apple has now, with the keys of RV(tokens[].notifications) (V(url) V(null)
+          when none); they differ from RV(tokens[].notifications) when another tool changed them (run
+          M(mdm.vpp.vpp_token) again to put yours back).
+      returned: when O(check=true) and Apple answered
+      type: dict
+      sample:
+        url: https://events.example.org/apple/hq
+        types: [ASSET_COUNT]
+        auth_token_fingerprint: 5be0c1f2a9d4
     check_error:
       description: Why Apple's answer made the token unusable, or why Apple could not be asked; V(null) if fine.
       returned: when O(check=true)

@@ -748,6 +748,13 @@ def report(figures):
     lines += included_table(os.path.join(ROOT, "docs", "benchmarks", "apps.md"))
     lines += [""] + included_report(os.path.join(ROOT, "docs", "benchmarks", "mdm.md"))
     lines += [
+        "## B8 Apple's notifications recorded by `vpp_events` (from `tests/bench/bench_notifications.py`)",
+        "",
+        "Full report: [docs/benchmarks/notifications.md](benchmarks/notifications.md).",
+        "",
+    ]
+    lines += included_table(os.path.join(ROOT, "docs", "benchmarks", "notifications.md")) + [""]
+    lines += [
         "## Earlier benchmarks (also run by `make bench`)",
         "",
         "- [Simulator throughput and 1,000,000-assignment memory](benchmarks/simulator.md)",
@@ -755,6 +762,7 @@ def report(figures):
         "- [Streaming a listing into the store](benchmarks/streaming.md)",
         "- [App listing](benchmarks/apps.md)",
         "- [Install through NanoMDM](benchmarks/mdm.md)",
+        "- [Apple's notifications recorded](benchmarks/notifications.md)",
         "",
     ]
     lines += NOTES.splitlines() + [""] + missed_section(figures)

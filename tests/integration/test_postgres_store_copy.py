@@ -46,7 +46,8 @@ def every_row(location, key):
 
 
 def fill_every_table(location, key):
-    """What syncs do not write: an application, a deployment with members, an event, a device answer."""
+    """What syncs do not write: an application, a deployment with members, an event, a device answer, a token's
+    notification settings and an Apple notification applied."""
     with open_store(str(location), key=key) as store:
         store.upsert_application("pages", token="hq", adam_id="1000000001", categories=["office"])
         store.upsert_deployment("pages-all", application="pages", collection_name="staff", collection_type="user",
@@ -54,6 +55,9 @@ def fill_every_table(location, key):
         store.upsert_members("pages-all", [{"member_id": "u%d" % i, "state": "licensed"} for i in range(5)])
         store.record_event("hq", "ev-1", "ASSOCIATE", deployment="pages-all", request={"members": 5})
         store.record_mdm_answer("cmd-1", "00008030-001A2B3C4D5E802E", "Acknowledged", lambda member: None)
+        store.set_notification_settings("hq", "https://events.example.org/apple", "apple-bearer", ["ASSET_COUNT"])
+        store.claim_notification("hq", "n-1", "ASSET_MANAGEMENT", "ev-1")
+        store.keep_notification("hq", "n-1", {"event_id": "ev-1", "assignments": []})
 
 
 def test_a_synced_sqlite_store_moves_to_postgresql_and_back_row_for_row(

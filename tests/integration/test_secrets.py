@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """No secret anywhere: a whole workflow, failures included, run with ``-vvv --diff`` and an Ansible log file, then
 every module result, diff, line of output and of the log, exception and byte of the store searched for the content
-tokens (the whole Base64 text and the inner ``token`` value) and the store key. Store files are private."""
+tokens (the whole Base64 text and the inner ``token`` value), the store key and the notification secrets (one
+given, one generated). Store files are private."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ import stat
 import pytest
 
 from tests.integration.deployment_helpers import HQ, PAGES
+from tests.integration.notification_helpers import NotificationReceiver
 from tests.integration.reliability_helpers import sqlite_runner, token_file
+from tests.integration.token_helpers import opened_store
 from tests.simulator.testing import small_scenario
 
 SCHOOL = "school-east"
 STORE_KEY = "correct horse battery staple of the integration tests"
+NOTIFICATION_SECRET = "notification secret of the integration tests 5d1e"
 
 
 def inner_token(stoken):
@@ -40,13 +44,18 @@ def task(title, module, ignore_errors=False, **options):
     return entry
 
 
-def workflow(sim):
+def workflow(sim, receiver):
     """Every module, in a realistic order, with the failures an administrator meets."""
     staff = [{"client_user_id": "new-1", "email": "new1@example.org"}, "u-1"]
     return [
         task("register hq", "vpp_token", name="hq", token=sim.tokens[HQ], description="HQ"),
         task("register school", "vpp_token", name="school", token_file=token_file(sim, SCHOOL)),
         task("describe hq", "vpp_token", name="hq", token=sim.tokens[HQ], description="Headquarters"),
+        task("notifications of hq", "vpp_token", name="hq", notification_url=receiver.url("apple", "hq"),
+             notification_auth_token=NOTIFICATION_SECRET),
+        task("notifications of school", "vpp_token", name="school", notification_url=receiver.url("apple", "school")),
+        task("notifications refused", "vpp_token", ignore_errors=True, name="school",
+             notification_url=receiver.url("fail", "school"), notification_auth_token=NOTIFICATION_SECRET + "-2"),
         task("sync", "vpp_sync"),
         task("app", "vpp_app", token="hq", adam_id=PAGES, name="pages"),
         task("deploy to devices", "vpp_deployment", name="ipads", application="pages",
@@ -81,18 +90,29 @@ def store_files(runner):
     return directory, sorted(directory.iterdir())
 
 
-def test_a_whole_workflow_with_failures_leaks_no_secret_anywhere(tmp_path, collections_path, sim):
+def test_a_whole_workflow_with_failures_leaks_no_secret_anywhere(tmp_path, collections_path, sim, monkeypatch):
     runner = sqlite_runner(tmp_path, collections_path, sim)
     log_file = tmp_path / "ansible.log"
-    secrets = {STORE_KEY}
+    secrets = {STORE_KEY, NOTIFICATION_SECRET, NOTIFICATION_SECRET + "-2"}
     for location in (HQ, SCHOOL):
         secrets |= {sim.tokens[location], inner_token(sim.tokens[location])}
-    run = runner.play(workflow(sim), diff=True, verbosity=3,
-                      env={"VPP_STORE_KEY": STORE_KEY, "ANSIBLE_LOG_PATH": str(log_file)})  # fmt: skip
+    (tmp_path / "tls").mkdir()
+    monkeypatch.setenv("VPP_STORE_KEY", STORE_KEY)  # the receiver opens the store as the plays do
+    receiver = NotificationReceiver(runner.store, tmp_path / "tls")
+    sim.configure(notification_ca_file=str(receiver.ca_file))
+    try:
+        run = runner.play(workflow(sim, receiver), diff=True, verbosity=3,
+                          env={"VPP_STORE_KEY": STORE_KEY, "ANSIBLE_LOG_PATH": str(log_file)})  # fmt: skip
+    finally:
+        receiver.close()
     assert run.rc == 0, run.stdout + run.stderr  # the expected failures carry ignore_errors
     statuses = {entry["task"]: entry["status"] for entry in run.results}
-    for failed in ("too many", "sync after a revocation", "register a revoked token", "wrong store key"):
+    for failed in ("too many", "sync after a revocation", "register a revoked token", "wrong store key",
+                   "notifications refused"):  # fmt: skip
         assert statuses[failed] == "failed", failed
+    assert receiver.tests() == [("/apple/hq", 200), ("/apple/school", 200), ("/fail/school", 500)]
+    with opened_store(runner) as store:
+        secrets.add(store.get_notification_secret("school"))  # the generated one
     assert run.result("deploy to users")["registered_users"] == ["new-1"]
     assert run.result("delete hq and revoke its licenses")["revoked"]["licenses"] > 0
 

@@ -39,6 +39,7 @@ LAYERS = {
         "parallel",
         "stoken",
         "token_facts",
+        "notification_settings",
         "token_dependents",
         "sync_decisions",
         "app_facts",
@@ -54,6 +55,7 @@ LAYERS = {
         "mdm_answers",
         "install_plan",
         "change_events",
+        "apple_notifications",
     ),
     # the two doors out of the process: HTTP (transport and the Apple client on it) and SQL (the store)
     GATEWAY: (
@@ -74,6 +76,7 @@ LAYERS = {
     ),
     USE_CASE: (
         "tokens",
+        "token_notifications",
         "token_revoke",
         "token_sync",
         "sync",
@@ -86,6 +89,8 @@ LAYERS = {
         "deployment_results",
         "mdm_receipts",
         "deployment_installs",
+        "license_outcomes",
+        "notification_receipts",
         "change_poll",
     ),
     ENTRY: ("module",),

@@ -55,6 +55,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.deployments im
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.events import INTENT_STATUS, EventsRepo
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.installs import InstallsRepo
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.metadata import MetadataRepo
+from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.notifications import NotificationsRepo
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.tables import TablesRepo
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.tokens import TokensRepo
 from ansible_collections.mdm.vpp.plugins.module_utils.store.repos.users import UsersRepo
@@ -161,6 +162,7 @@ class Store(
     DeploymentsRepo,
     InstallsRepo,
     EventsRepo,
+    NotificationsRepo,
     AuditRepo,
     TablesRepo,
 ):

@@ -35,6 +35,7 @@ COPY_ORDER = (
     "events",
     "audit",
     "mdm_answers",
+    "apple_notifications",
 )
 # Lock rows name processes of the source's jobs: they mean nothing in another store.
 NOT_COPIED = ("locks",)

@@ -269,6 +269,11 @@ _SCHEMA_V6 = (
         event_id TEXT,
         received_at TEXT NOT NULL,
         UNIQUE (token_id, notification_id))""",
+    # the members an event was sent for, when Apple's notification of its outcome arrives
+    "CREATE INDEX IF NOT EXISTS members_by_event ON deployment_members (deployment_id, event_id)",
+    # an ASSET_MANAGEMENT notification that came before its event was recorded, kept for the run that records it
+    added_text_columns("apple_notifications", ("kept",)),
+    "CREATE INDEX IF NOT EXISTS apple_notifications_by_event ON apple_notifications (token_id, event_id)",
 )
 
 MIGRATIONS = (

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mdm.vpp contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""An event source for ansible-rulebook: an MDM server's webhook, its device answers recorded in the store."""
+"""An event source for ansible-rulebook: an MDM server's webhook, its device answers recorded in the store, and
+Apple's notifications (license counts, outcomes of license and user changes) recorded in the store."""
 
 from __future__ import annotations
 
@@ -15,13 +16,21 @@ from aiohttp import web
 
 DOCUMENTATION = r"""
 ---
-short_description: Receive NanoMDM / MicroMDM webhooks and record the device answers of deployments.
+short_description: Receive MDM webhooks and Apple's notifications and record them in the mdm.vpp store.
 description:
   - An HTTP server for the webhook of NanoMDM (C(-webhook-url)) or MicroMDM (C(-command-webhook-url)).
   - Each device answer to an InstallApplication or RemoveApplication command, and each DDM status report of an
     C(app.managed) declaration, is recorded in the mdm.vpp store once (a repeated delivery changes nothing), the
     server answers 200, then one event per deployment member whose install state changed is put on the queue.
   - An answer no member waits on gives one event with C(matched=false); an Idle report gives none.
+  - Apple's notifications (configured per token with M(mdm.vpp.vpp_token)'s C(notification_url)) arrive on
+    O(apple_path). The Bearer secret of the C(Authorization) header is checked against the stored secrets of the
+    tokens of the notification's location (a wrong or missing one is refused with 401 and changes nothing).
+  - Each notification is applied once per token (C(notificationId)), recording license counts (C(ASSET_COUNT)), the
+    outcome of an associate, disassociate or revoke for the deployment members waiting on it (C(ASSET_MANAGEMENT)),
+    users' status and invitations (C(USER_MANAGEMENT), C(USER_ASSOCIATED)). Apple is answered 200, then one event
+    per fact is queued.
+  - Apple posts to HTTPS only, so serve O(certfile) and O(keyfile) (or put a TLS proxy in front).
 options:
   host:
     description: The address to listen on.
@@ -46,6 +55,14 @@ options:
       - NanoMDM's C(-webhook-hmac-key); default VPP_MDM_WEBHOOK_SECRET. When set, a request without a valid
         C(X-Hmac-Signature) is refused with 401 and changes nothing.
     type: str
+  apple_path:
+    description: The path Apple posts its notifications to (the path of the tokens' C(notification_url)).
+    type: str
+    default: /apple/notifications
+  low_threshold:
+    description: An app is C(low) in a C(license_count) event when at most this many licenses are available.
+    type: int
+    default: 5
   certfile:
     description: A TLS certificate (PEM) to serve HTTPS with.
     type: str
@@ -66,6 +83,21 @@ EXAMPLES = r"""
       condition: event.vpp.kind == "mdm_answer"
       action:
         debug:
+
+- name: Apple's notifications over HTTPS
+  hosts: localhost
+  sources:
+    - mdm.vpp.vpp_events:
+        host: 0.0.0.0
+        port: 8443
+        certfile: /etc/vpp/tls/cert.pem
+        keyfile: /etc/vpp/tls/key.pem
+        low_threshold: 10
+  rules:
+    - name: Few licenses left
+      condition: event.vpp.kind == "license_count" and event.vpp.became_low
+      action:
+        debug:
 """
 
 
@@ -79,18 +111,19 @@ if _collection_root() not in sys.path:
     sys.path.insert(0, _collection_root())
 
 # pylint: disable=wrong-import-position
-from ansible_collections.mdm.vpp.plugins.module_utils import mdm_answers  # noqa: E402
+from ansible_collections.mdm.vpp.plugins.module_utils import apple_notifications, mdm_answers  # noqa: E402
+from ansible_collections.mdm.vpp.plugins.module_utils.change_events import DEFAULT_LOW_THRESHOLD  # noqa: E402
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import MDMError, StoreError  # noqa: E402
 from ansible_collections.mdm.vpp.plugins.module_utils.mdm_receipts import record_answer  # noqa: E402
+from ansible_collections.mdm.vpp.plugins.module_utils.notification_receipts import record_notification  # noqa: E402
 from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store  # noqa: E402
 
 LOG = logging.getLogger("mdm.vpp.vpp_events")
 SIGNATURE_HEADER = "X-Hmac-Signature"
 
 
-async def read_body(request):
-    """The raw body, at most ``MAX_WEBHOOK_BYTES`` (None beyond)."""
-    limit = mdm_answers.MAX_WEBHOOK_BYTES
+async def read_body(request, limit=mdm_answers.MAX_WEBHOOK_BYTES):
+    """The raw body, at most ``limit`` bytes (None beyond)."""
     if request.content_length is not None and request.content_length > limit:
         return None
     body = await request.content.read(limit + 1)
@@ -117,26 +150,81 @@ def mdm_handler(store, queue, hmac_key):
         except StoreError as exc:
             LOG.error("MDM webhook not recorded (the MDM server is answered 500): %s", exc)
             return web.Response(status=500, text="Internal Server Error")
-        response = web.Response(status=200, text="OK")
+        return await answer_then_queue(request, queue, events, "the MDM server")
+
+    return handle
+
+
+async def answer_then_queue(request, queue, events, sender):
+    """Answer 200 (what was received is recorded), then put the events on the queue: a rule's slow action never
+    holds the sender, and a slow ansible-rulebook loses nothing."""
+    response = web.Response(status=200, text="OK")
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    except ConnectionError:
+        LOG.warning("%s closed the connection before the answer; what it sent is recorded", sender)
+    for event in events:
+        await queue.put(event)
+    return response
+
+
+def authenticated_token(store, uid, header):
+    """The name of the token of location ``uid`` whose notification secret is the Bearer of ``header``, or None."""
+    return apple_notifications.matching_token(store.notification_tokens(uid), apple_notifications.bearer_of(header))
+
+
+def apple_handler(store, queue, threshold):
+    """The handler of Apple's notifications: bound, parse, authenticate, record (in a worker thread), answer, queue.
+
+    Nothing is recorded from a body that is too large (413), malformed (400) or not signed with the Bearer secret
+    of a token of its location (401). A repeated ``notificationId`` is answered 200 and applied once.
+    """
+
+    async def handle(request):
+        body = await read_body(request, apple_notifications.MAX_NOTIFICATION_BYTES)
+        if body is None:
+            return web.Response(status=413, text="Payload Too Large")
         try:
-            await response.prepare(request)
-            await response.write_eof()
-        except ConnectionError:
-            LOG.warning("the MDM server closed the connection before the answer; the answer is recorded")
-        for event in events:  # after the 200: a rule's slow action never holds the MDM server's webhook
-            await queue.put(event)
-        return response
+            notification = apple_notifications.parse_notification(body)
+        except apple_notifications.NotificationError as exc:
+            LOG.warning("Apple notification refused: %s", exc)
+            return web.Response(status=400, text="Bad Request")
+        try:
+            token = await asyncio.to_thread(
+                authenticated_token, store, notification["uid"], request.headers.get("Authorization")
+            )
+            if token is None:
+                LOG.warning("Apple notification refused: missing or wrong Bearer for location %s", notification["uid"])
+                return web.Response(status=401, text="Unauthorized")
+            duplicate, events = await asyncio.to_thread(record_notification, store, token, notification, threshold)
+        except StoreError as exc:
+            LOG.error("Apple notification not recorded (Apple is answered 500 and retries): %s", exc)
+            return web.Response(status=500, text="Internal Server Error")
+        LOG.info(
+            "Apple notification %s (%s) of token %s %s",
+            notification["notification_id"],
+            notification["type"],
+            token,
+            "was already applied" if duplicate else "applied",
+        )
+        return await answer_then_queue(request, queue, events, "Apple")
 
     return handle
 
 
 def routes(store, queue, args):
-    """The routing table: one route per webhook kind (Apple's notifications join it on another path)."""
+    """The routing table: the MDM server's webhook and Apple's notifications, each on its own path."""
     hmac_key = args.get("mdm_hmac_key") or os.environ.get("VPP_MDM_WEBHOOK_SECRET")
     key_bytes = hmac_key.encode("utf-8") if hmac_key else None
     if key_bytes is None:
         LOG.warning("no mdm_hmac_key (VPP_MDM_WEBHOOK_SECRET): every POST to the webhook path is accepted unsigned")
-    return [web.post(args.get("mdm_path") or "/mdm/webhook", mdm_handler(store, queue, key_bytes))]
+    threshold = args.get("low_threshold")
+    threshold = DEFAULT_LOW_THRESHOLD if threshold is None else int(threshold)
+    return [
+        web.post(args.get("mdm_path") or "/mdm/webhook", mdm_handler(store, queue, key_bytes)),
+        web.post(args.get("apple_path") or "/apple/notifications", apple_handler(store, queue, threshold)),
+    ]
 
 
 def ssl_context(args):

@@ -1,9 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mdm.vpp contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The tokens of the store: registering, reading (the secret only through ``get_token_secret()``), sync marks."""
+"""The tokens of the store: registering, reading (the secret only through ``get_token_secret()``), sync marks, and
+Apple's notification settings (the shared secret only through ``get_notification_secret()``)."""
 
 from __future__ import annotations
+
+import json
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import StoreError
 from ansible_collections.mdm.vpp.plugins.module_utils.store.rows import TOKEN_FIELDS, check_fields, encode
@@ -52,6 +55,58 @@ class TokensRepo:
         if ciphertext is None:
             raise token_missing(name)
         return self.cipher.decrypt(ciphertext, name)
+
+    def get_notification_settings(self, name):
+        """Token ``name``'s notification settings: ``{"url", "secret", "types"}`` (the secret decrypted, never to be
+        put in a result; ``types`` a list, None when never set), all None when never set; None if not registered."""
+        row = self.db.fetch_one(
+            "SELECT notification_url, notification_secret, notification_types FROM tokens WHERE name = ?", (name,)
+        )
+        return None if row is None else self._notification_settings(name, row)
+
+    def list_notification_settings(self):
+        """``{name: {"url", "secret", "types"}}`` of every token that has notification settings (one query)."""
+        rows = self.db.fetch_all(
+            "SELECT name, notification_url, notification_secret, notification_types FROM tokens "
+            "WHERE notification_url IS NOT NULL OR notification_types IS NOT NULL ORDER BY name"
+        )
+        return {row["name"]: self._notification_settings(row["name"], row) for row in rows}
+
+    def _notification_settings(self, name, row):
+        secret, types = row["notification_secret"], row["notification_types"]
+        return {
+            "url": row["notification_url"],
+            "secret": None if secret is None else self.cipher.decrypt(secret, name),
+            "types": None if types is None else json.loads(types),
+        }
+
+    def set_notification_settings(self, name, url, secret, types):
+        """Store token ``name``'s notification settings (``secret`` encrypted; None clears a value)."""
+        values = {
+            "notification_url": url,
+            "notification_secret": None if secret is None else self.cipher.encrypt(secret),
+            "notification_types": None if types is None else json.dumps(list(types)),
+            "updated_at": now_timestamp(),
+        }
+        with self.db.transaction():
+            token_id(self.db, name)
+            self.db.update("tokens", values, "name = ?", (name,))
+
+    def get_notification_secret(self, name):
+        """The decrypted shared secret Apple sends as Bearer in its notifications to token ``name``; None when the
+        token is not registered or has none (never put it in a result)."""
+        ciphertext = self.db.scalar("SELECT notification_secret FROM tokens WHERE name = ?", (name,))
+        return None if ciphertext is None else self.cipher.decrypt(ciphertext, name)
+
+    def notification_tokens(self, uid):
+        """``[(name, secret)]``, sorted by name, of the tokens of Apple location ``uid`` that have a notification
+        secret (decrypted: a receiver compares Apple's Bearer with each; never put one in a result)."""
+        rows = self.db.fetch_all(
+            "SELECT name, notification_secret FROM tokens WHERE uid = ? AND notification_secret IS NOT NULL "
+            "ORDER BY name",
+            (uid,),
+        )
+        return [(row["name"], self.cipher.decrypt(row["notification_secret"], row["name"])) for row in rows]
 
     def list_tokens(self, names=None):
         """Tokens sorted by name; only those in ``names`` when given (unknown names are simply absent)."""
