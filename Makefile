@@ -59,7 +59,7 @@ integration: $(STAMP)
 
 # Event-Driven Ansible (docs/events.md): tools/eda.sh gives .venv-eda with ansible-rulebook (and Java 17 from Debian's
 # packages when missing, which needs root); then a real ansible-rulebook runs the rulebooks of extensions/eda/rulebooks
-# (mdm_answers.yml, vpp_changes.yml) against the Apple simulator and the MDM stand-in. The event sources' own tests
+# (mdm_answers.yml, vpp_changes.yml, apple_notifications.yml) against the Apple simulator and the MDM stand-in. The event sources' own tests
 # (tests/unit/eda) run in `make unit`.
 eda: $(STAMP)
 	tools/eda.sh >/dev/null
