@@ -58,8 +58,9 @@ integration: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/integration
 
 # Event-Driven Ansible (docs/events.md): tools/eda.sh gives .venv-eda with ansible-rulebook (and Java 17 from Debian's
-# packages when missing, which needs root); then a real ansible-rulebook runs extensions/eda/rulebooks/mdm_answers.yml
-# against the Apple simulator and the MDM stand-in. The event source's own tests (tests/unit/eda) run in `make unit`.
+# packages when missing, which needs root); then a real ansible-rulebook runs the rulebooks of extensions/eda/rulebooks
+# (mdm_answers.yml, vpp_changes.yml, apple_notifications.yml) against the Apple simulator and the MDM stand-in. The event sources' own tests
+# (tests/unit/eda) run in `make unit`.
 eda: $(STAMP)
 	tools/eda.sh >/dev/null
 	$(BIN)/python -m pytest tests/eda

@@ -8,18 +8,12 @@ back only once the device's confirmation has arrived, through the rule's run of 
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import time
-from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-import yaml
 
+from tests.eda.rulebooks import Rulebook, free_port, wait_for
 from tests.integration.conftest import Ansible
 from tests.integration.deployment_helpers import (
     HQ,
@@ -35,12 +29,9 @@ from tests.integration.token_helpers import opened_store
 from tests.mdm_simulator import MDMSimulator
 from tests.mdm_simulator.testing import IPAD, IPHONE, Client, command
 
-REPO = Path(__file__).resolve().parents[2]
-EDA_VENV = Path(os.environ.get("VPP_EDA_VENV", REPO / ".venv-eda"))
 RULEBOOK = "extensions/eda/rulebooks/mdm_answers.yml"
 HMAC_KEY = "webhook secret of the rulebook test"
 API_KEY = "nanomdm api key of the rulebook test"
-START_TIMEOUT = 90  # seconds for ansible-rulebook (a JVM, the source) to listen
 RECLAIM_TIMEOUT = 60  # seconds for the rule's playbook to give the licenses back at Apple
 IPHONE_SERIAL, IPAD_SERIAL = "C02XK0AAJG5H", "DMPXK1ABCDEF"
 
@@ -64,66 +55,6 @@ DEPLOYMENTS = [
     Deployment("keynote-users", "keynote", "user", KEYNOTE, [{"client_user_id": "u-1", "enrollment_id": IPAD}],
                {("user", "u-1")}),
 ]  # fmt: skip
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Rulebook:
-    """``ansible-rulebook`` of the collection's example rulebook, from ``.venv-eda``, its output in a file."""
-
-    def __init__(self, workdir, collections_path, env, port):
-        if not (EDA_VENV / "bin" / "ansible-rulebook").exists():
-            pytest.fail("no ansible-rulebook in %s: run tools/eda.sh first (make eda does)" % EDA_VENV)
-        self.workdir, self.port = Path(workdir), port
-        self.log_path = self.workdir / "ansible-rulebook.log"
-        inventory = self.workdir / "inventory.ini"
-        # the rule's playbook runs its modules with .venv-eda's python (tools/eda.sh installs requirements.txt)
-        inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n"
-                             % (EDA_VENV / "bin" / "python"))  # fmt: skip
-        variables = self.workdir / "rulebook-vars.yml"
-        variables.write_text(yaml.safe_dump({"vpp_events_port": port}))
-        self.env = dict(env, PATH="%s%s%s" % (EDA_VENV / "bin", os.pathsep, env.get("PATH", "")))
-        self.env["ANSIBLE_COLLECTIONS_PATH"] = str(collections_path)
-        self.env["VPP_MDM_WEBHOOK_SECRET"] = HMAC_KEY
-        self.env.pop("ANSIBLE_CALLBACKS_ENABLED", None)  # the integration harness's result log is not needed here
-        self.command = [str(EDA_VENV / "bin" / "ansible-rulebook"), "-r", RULEBOOK, "-i", str(inventory),
-                        "--vars", str(variables), "-v"]  # fmt: skip
-        # the collection's root, as the rulebook's default playbook path expects
-        self.cwd = Path(collections_path) / "ansible_collections" / "mdm" / "vpp"
-        self.proc = None
-
-    def start(self):
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)  # fmt: skip
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, "ansible-rulebook exited %s:\n%s" % (self.proc.returncode, self.output())
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError(
-            "ansible-rulebook did not listen on %d in %d s:\n%s" % (self.port, START_TIMEOUT, self.output())
-        )
-
-    def output(self):
-        return self.log_path.read_text(errors="replace")[-6000:]
-
-    def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=15)
 
 
 @pytest.fixture
@@ -158,7 +89,8 @@ def rulebooks(tmp_path, collections_path, port):
     started = []
 
     def factory(env):
-        rulebook = Rulebook(tmp_path, collections_path, env, port).start()
+        env = dict(env, VPP_MDM_WEBHOOK_SECRET=HMAC_KEY)
+        rulebook = Rulebook(RULEBOOK, tmp_path, collections_path, env, {"vpp_events_port": port}).start(port)
         started.append(rulebook)
         return rulebook
 
@@ -171,13 +103,6 @@ def members_of(runner, deployment):
     """``{member_id: (state, install_state)}``."""
     with opened_store(runner) as store:
         return {row["member_id"]: (row["state"], row["install_state"]) for row in store.list_members(deployment)}
-
-
-def wait_for(predicate, timeout, describe):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "not within %d s: %s" % (timeout, describe())
-        time.sleep(0.5)
 
 
 def holding(apple):

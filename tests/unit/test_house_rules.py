@@ -92,6 +92,7 @@ LAYERS = {
         "deployment_installs",
         "license_outcomes",
         "notification_receipts",
+        "change_poll",
     ),
     ENTRY: ("module",),
 }
