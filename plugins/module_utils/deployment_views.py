@@ -164,12 +164,9 @@ def iter_member_changes(plan, stored, members):
     """``member_changes`` one row at a time (written in chunks, never all held: B5M)."""
     install = plan["action"] == INSTALL
     decided = {}
+    settled = {"state": "licensed" if install else "reclaimed", "error_number": None, "error_message": None}
     for entry in plan["already"]:
-        decided[entry["member_id"]] = {
-            "state": "licensed" if install else "reclaimed",
-            "error_number": None,
-            "error_message": None,
-        }
+        decided[entry["member_id"]] = settled  # one dict shared, read only: a rerun at 1,000,000 members
     for entry in plan["failed"]:
         decided[entry["member_id"]] = {
             "state": "failed",
