@@ -165,6 +165,8 @@ def new_plan(action, license_type, collection_type, members, asset):
     def target(member):
         return target_of(member, license_type, collection_type)
 
+    own = license_type == DEVICE or collection_type == USER  # each member its own target
+
     return {
         "action": action,
         "license_type": license_type,
@@ -174,10 +176,10 @@ def new_plan(action, license_type, collection_type, members, asset):
         "needed": 0,
         "short": 0,
         # members whose target already holds (install) or no longer holds (uninstall) a license
-        "already": EntryList(members, license_type, target),
-        "awaiting": EntryList(members, license_type, target),  # members waiting on a submitted event
-        "to_license": EntryList(members, license_type, target),
-        "to_reclaim": EntryList(members, license_type, target),
+        "already": EntryList(members, license_type, target, own),
+        "awaiting": EntryList(members, license_type, target, own),  # members waiting on a submitted event
+        "to_license": EntryList(members, license_type, target, own),
+        "to_reclaim": EntryList(members, license_type, target, own),
         "to_register": [],
         "untargeted": [],
         "forgotten": [],  # removed members holding no license (or of an uninstall deployment): dropped

@@ -12,6 +12,7 @@ from itertools import islice
 
 # The columns a member may give besides its id (``member_record``'s keys after ``member_id``).
 OPTIONAL_FIELDS = ("device_user", "email", "managed_apple_id", "enrollment_id", "platform")
+MEMBER_FIELDS = ("member_id", *OPTIONAL_FIELDS)
 
 
 class MemberList:
@@ -44,7 +45,7 @@ class MemberList:
         return len(self.ids)
 
     def __iter__(self):
-        template = dict.fromkeys(("member_id", *OPTIONAL_FIELDS))
+        template = dict.fromkeys(MEMBER_FIELDS)
         if not self.columns:
             for member_id in self.ids:
                 member = template.copy()
@@ -62,7 +63,7 @@ class MemberList:
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[position] for position in range(*index.indices(len(self.ids)))]
-        member = dict.fromkeys(("member_id", *OPTIONAL_FIELDS))
+        member = dict.fromkeys(MEMBER_FIELDS)
         member["member_id"] = self.ids[index]
         for field, values in self.columns.items():
             member[field] = values[index]
@@ -92,12 +93,15 @@ class EntryList:
     run's members (``array('I')``, 4 bytes each), each entry (``member_entry``) built when read, then the entries
     given whole (members that left the collection, which the members do not hold), in that order."""
 
-    __slots__ = ("extra", "indexes", "license_type", "members", "target")
+    __slots__ = ("extra", "indexes", "license_type", "members", "own_target", "target")
 
-    def __init__(self, members, license_type, target):
+    def __init__(self, members, license_type, target, own_target=False):
         self.members = members
         self.license_type = license_type
         self.target = target  # member -> (kind, id) of the target whose license serves it
+        # whether each member's target is its own id (a serial, a user of a user collection), as ``parse_members``
+        # spells it (serials upper-cased): then an entry is read from the ids without building the member
+        self.own_target = own_target and isinstance(members, MemberList)
         self.indexes = array("I")
         self.extra = []
 
@@ -117,8 +121,17 @@ class EntryList:
         return len(self.indexes) + len(self.extra)
 
     def __iter__(self):
-        for index in self.indexes:
-            yield self.entry(index)
+        if self.own_target:
+            ids, users, license_type = self.members.ids, self.members.columns.get("device_user"), self.license_type
+            for index in self.indexes:
+                member_id = ids[index]
+                entry = {"member_id": member_id, "license_type": license_type, "target_id": member_id}
+                if users is not None and users[index]:
+                    entry["device_user"] = users[index]
+                yield entry
+        else:
+            for index in self.indexes:
+                yield self.entry(index)
         yield from self.extra
 
     def __getitem__(self, index):
