@@ -15,7 +15,23 @@ OPTIONAL_FIELDS = ("device_user", "email", "managed_apple_id", "enrollment_id", 
 MEMBER_FIELDS = ("member_id", *OPTIONAL_FIELDS)
 
 
-class MemberList:
+class ReadAsList:
+    """Compares and prints as the list it stands for (``len``, iteration and slices come from the subclass)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other):
+        if isinstance(other, (list, tuple, ReadAsList)):
+            return len(self) == len(other) and all(mine == theirs for mine, theirs in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "%s(%r)" % (type(self).__name__, self[:3] + (["..."] if len(self) > 3 else []))
+
+
+class MemberList(ReadAsList):
     """The members of a collection, compact whatever their number (B5M: 1,000,000 in a members file): the ids in
     one list of strings, each optional column a list only once a member gives it. Read, a member is the dict of
     ``member_record`` (built when read, never kept): ``members[i]``, ``for member in members``, slices, ``len``;
@@ -69,16 +85,6 @@ class MemberList:
             member[field] = values[index]
         return member
 
-    def __eq__(self, other):
-        if isinstance(other, (list, tuple, MemberList)):
-            return len(self) == len(other) and all(mine == theirs for mine, theirs in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None
-
-    def __repr__(self):
-        return "MemberList(%r)" % (self[:3] + (["..."] if len(self) > 3 else []),)
-
 
 def member_entry(member, license_type, target):
     """A plan's entry of a member: its id, the license type, the target whose license serves it (its device user)."""
@@ -88,7 +94,7 @@ def member_entry(member, license_type, target):
     return entry
 
 
-class EntryList:
+class EntryList(ReadAsList):
     """One per-member list of a plan (``already``, ``to_license``...), compact: the indexes of its members in the
     run's members (``array('I')``, 4 bytes each), each entry (``member_entry``) built when read, then the entries
     given whole (members that left the collection, which the members do not hold), in that order."""
@@ -144,13 +150,3 @@ class EntryList:
         if not 0 <= index < len(self):
             raise IndexError("plan entry index out of range")
         return self.entry(self.indexes[index]) if index < len(self.indexes) else self.extra[index - len(self.indexes)]
-
-    def __eq__(self, other):
-        if isinstance(other, (list, tuple, EntryList)):
-            return len(self) == len(other) and all(mine == theirs for mine, theirs in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None
-
-    def __repr__(self):
-        return "EntryList(%r)" % (self[:3] + (["..."] if len(self) > 3 else []),)
