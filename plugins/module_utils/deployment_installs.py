@@ -11,7 +11,7 @@ again and NanoMDM's "command already exists" tells it was queued (install_plan.p
 
 from __future__ import annotations
 
-from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import command_view
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import bounded, command_view
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError, MDMError
 from ansible_collections.mdm.vpp.plugins.module_utils.install_plan import (
     NO_ENROLLMENT,
@@ -293,15 +293,17 @@ class DeploymentInstalls:
         if self.mdm is None:
             return None
         by_endpoint = dict(self.mdm.transport.requests_by_label)
+        # bounded like the other result lists: the first RESULT_MEMBERS of each, sorted, with counts and left_out
+        lists = {key: bounded(sorted(self.installs[key])) for key in ("sent", "removal_sent", "awaiting_removal")}
         return {
             "install_via": self.install_via,
             "service": self.mdm.service_name,
             "declaration": app_declaration_id(self.identity["adam_id"], self.license_type)
             if self.install_via == INSTALL_VIA_DECLARATION
             else None,
-            "sent": sorted(self.installs["sent"]),
-            "removal_sent": sorted(self.installs["removal_sent"]),
-            "awaiting_removal": self.installs["awaiting_removal"],
+            **{key: tally.first for key, tally in lists.items()},
+            "counts": {key: tally.count for key, tally in lists.items()},
+            "left_out": {key: tally.left_out for key, tally in lists.items()},
             "push_failed": self.installs["push_failed"],
             "requests": {"total": sum(by_endpoint.values()), "by_endpoint": by_endpoint},
             "install_states": self.store.count_install_states(self.name),

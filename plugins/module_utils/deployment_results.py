@@ -15,8 +15,8 @@ from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
     bounded,
     deployment_diff,
     deployment_view,
+    iter_member_changes,
     mdm_commands,
-    member_changes,
     membership_changes,
     predicted_rows,
 )
@@ -144,7 +144,7 @@ class DeploymentResults:
             or after != self.before
             or pending_events
             or plan_writes(plan)
-            or member_changes(plan, stored, self.members)
+            or next(iter_member_changes(plan, stored, self.members), None) is not None
             or bool(mdm and (mdm["install"]["members"] or mdm["remove"]["members"]))
         )
         predicted_failures = (

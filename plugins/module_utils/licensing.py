@@ -13,8 +13,11 @@ these functions with what the store and Apple say and carries the plan out.
 
 from __future__ import annotations
 
+from array import array
+
 from ansible_collections.mdm.vpp.plugins.module_utils.batches import batch_count, call_count
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.mdm.vpp.plugins.module_utils.member_list import EntryList, member_entry
 from ansible_collections.mdm.vpp.plugins.module_utils.members import MAX_LINE_BYTES, parse_members
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     ACTIVE_USER_STATUSES,
@@ -156,7 +159,14 @@ def _user_request(member, collection_type):
 
 
 def new_plan(action, license_type, collection_type, members, asset):
+    """An empty plan; its lists of members' entries are ``EntryList``s over ``members`` (4 bytes a member)."""
     available = None if asset.get("unlimited") else asset.get("available_count", 0)
+
+    def target(member):
+        return target_of(member, license_type, collection_type)
+
+    own = license_type == DEVICE or collection_type == USER  # each member its own target
+
     return {
         "action": action,
         "license_type": license_type,
@@ -165,10 +175,11 @@ def new_plan(action, license_type, collection_type, members, asset):
         "available": available,
         "needed": 0,
         "short": 0,
-        "already": [],  # members whose target already holds (install) or no longer holds (uninstall) a license
-        "awaiting": [],  # members waiting on a submitted event
-        "to_license": [],
-        "to_reclaim": [],
+        # members whose target already holds (install) or no longer holds (uninstall) a license
+        "already": EntryList(members, license_type, target, own),
+        "awaiting": EntryList(members, license_type, target, own),  # members waiting on a submitted event
+        "to_license": EntryList(members, license_type, target, own),
+        "to_reclaim": EntryList(members, license_type, target, own),
         "to_register": [],
         "untargeted": [],
         "forgotten": [],  # removed members holding no license (or of an uninstall deployment): dropped
@@ -177,15 +188,8 @@ def new_plan(action, license_type, collection_type, members, asset):
     }
 
 
-def _entry(member, license_type, target):
-    entry = {"member_id": member["member_id"], "license_type": license_type, "target_id": target[1] if target else None}
-    if member.get("device_user"):
-        entry["device_user"] = member["device_user"]
-    return entry
-
-
 def _failure(member, license_type, target, error_number, reason):
-    return dict(_entry(member, license_type, target), error_number=error_number, error_message=reason)
+    return dict(member_entry(member, license_type, target), error_number=error_number, error_message=reason)
 
 
 def plan_deployment(members, stored, holders, known_users, asset, options, limits):
@@ -222,26 +226,31 @@ def _is_awaiting(row):
 
 def _plan_install(plan, members, stored, holders, known_users, options):
     license_type, collection_type = plan["license_type"], plan["collection_type"]
-    claimed, registering = {}, set()
-    for member in members:
+    # each target its own member (a serial, a user of a user collection: members are distinct): their indexes;
+    # else target -> index of its member, a list only for a user several devices share
+    claimed = array("I") if license_type == DEVICE or collection_type == USER else {}
+    registering = set()
+    for index, member in enumerate(members):
         target = target_of(member, license_type, collection_type)
         if target is None:
             plan["failed"].append(
                 _failure(member, license_type, None, None, REASON_NO_DEVICE_USER % member["member_id"])
             )
             continue
-        if _is_awaiting(stored.get(member["member_id"])):
-            plan["awaiting"].append(_entry(member, license_type, target))
+        if stored and _is_awaiting(stored.get(member["member_id"])):
+            plan["awaiting"].add(index)
             continue
         if target in holders:
-            plan["already"].append(_entry(member, license_type, target))
+            plan["already"].add(index)
             continue
-        # most targets serve one member: the member itself, a list only for a user several devices share
-        held = claimed.setdefault(target, member)
-        if isinstance(held, list):
-            held.append(member)
-        elif held is not member:
-            claimed[target] = [held, member]
+        if isinstance(claimed, array):
+            claimed.append(index)
+        else:
+            held = claimed.setdefault(target, index)
+            if isinstance(held, list):
+                held.append(index)
+            elif held != index:
+                claimed[target] = [held, index]
         unknown_user = target[0] == USER and known_users.get(target[1]) not in ACTIVE_USER_STATUSES
         if unknown_user and target[1] not in registering:
             registering.add(target[1])
@@ -250,11 +259,14 @@ def _plan_install(plan, members, stored, holders, known_users, options):
     available = plan["available"]
     plan["short"] = 0 if available is None else max(plan["needed"] - available, 0)
     granted = plan["needed"] if available is None or not options["allow_partial"] else min(plan["needed"], available)
-    for index, (target, held) in enumerate(claimed.items()):
-        for member in held if isinstance(held, list) else (held,):
-            if index < granted:
-                plan["to_license"].append(_entry(member, license_type, target))
+    held_by = ((held,) for held in claimed) if isinstance(claimed, array) else claimed.values()
+    for count, held in enumerate(held_by):
+        for index in held if isinstance(held, (list, tuple)) else (held,):
+            if count < granted:
+                plan["to_license"].add(index)
             else:
+                member = members[index]
+                target = target_of(member, license_type, collection_type)
                 reason = REASON_NOT_ENOUGH % (plan["needed"], available)
                 plan["failed"].append(_failure(member, license_type, target, NOT_ENOUGH_LICENSES, reason))
     if granted < plan["needed"]:
@@ -265,31 +277,38 @@ def _plan_install(plan, members, stored, holders, known_users, options):
 
 def _plan_uninstall(plan, members, stored, holders, asset):
     license_type, collection_type = plan["license_type"], plan["collection_type"]
-    reclaiming = set()
-    for member in members:
+    one_each = license_type == DEVICE or collection_type == USER  # each target its own member: counted, not kept
+    reclaiming, count = set(), 0
+    for index, member in enumerate(members):
         target = target_of(member, license_type, collection_type)
         if target is None:
             plan["failed"].append(
                 _failure(member, license_type, None, None, REASON_NO_DEVICE_USER % member["member_id"])
             )
-        elif _is_awaiting(stored.get(member["member_id"])):
-            plan["awaiting"].append(_entry(member, license_type, target))
+        elif stored and _is_awaiting(stored.get(member["member_id"])):
+            plan["awaiting"].add(index)
         elif target not in holders:
-            plan["already"].append(_entry(member, license_type, target))
+            plan["already"].add(index)
         elif not asset.get("revocable"):
             reason = REASON_NOT_REVOCABLE % ("book" if asset.get("product_type") == BOOK else "app")
             plan["failed"].append(_failure(member, license_type, target, NOT_REVOCABLE, reason))
         else:
-            reclaiming.add(target)
-            plan["to_reclaim"].append(_entry(member, license_type, target))
-    plan["needed"] = len(reclaiming)
+            if one_each:
+                count += 1
+            else:
+                reclaiming.add(target)
+            plan["to_reclaim"].add(index)
+    plan["needed"] = count + len(reclaiming)
 
 
 def _plan_removed(plan, members, stored, wanted_ids, holders, options):
     """Members that left the collection: install ones keep their license (untargeted) unless reclaim_removed."""
     license_type, collection_type = plan["license_type"], plan["collection_type"]
-    still_served = {target_of(member, license_type, collection_type) for member in members}
-    still_served.update(options.get("served_elsewhere") or ())
+    still_served = None  # targets the members and other deployments still need: built when first asked
+
+    def served(options):
+        return _served(plan, members, options)
+
     for member_id, row in sorted(stored.items()):
         if member_id in wanted_ids:
             continue
@@ -300,25 +319,39 @@ def _plan_removed(plan, members, stored, wanted_ids, holders, options):
         if plan["action"] == INSTALL and not holds and row.get("state") == "reclaimed":
             continue  # reclaimed by an earlier run: its record stays, and a second run has nothing to do
         if plan["action"] == UNINSTALL or not holds:
-            plan["forgotten"].append(_entry(member, held_type, target))
-        elif options["reclaim_removed"] and target not in still_served:
-            plan["to_reclaim"].append(_entry(member, held_type, target))
+            plan["forgotten"].append(member_entry(member, held_type, target))
+        elif options["reclaim_removed"] and target not in (still_served := still_served or served(options)):
+            plan["to_reclaim"].append(member_entry(member, held_type, target))
         elif row.get("state") != "untargeted":
-            plan["untargeted"].append(_entry(member, held_type, target))
+            plan["untargeted"].append(member_entry(member, held_type, target))
 
 
-def _distinct_targets(entries, kind):
-    chosen = [entry for entry in entries if entry["license_type"] == kind]
-    if all(entry["target_id"] == entry["member_id"] for entry in chosen):
-        return len(chosen)  # each target is its member, and members are distinct: no set of every id
-    return len({entry["target_id"] for entry in chosen})
+def _served(plan, members, options):
+    license_type, collection_type = plan["license_type"], plan["collection_type"]
+    still_served = {target_of(member, license_type, collection_type) for member in members}
+    still_served.update(options.get("served_elsewhere") or ())
+    return still_served
+
+
+def _distinct_targets(plan, entries, kind):
+    one_each = plan["license_type"] == DEVICE or plan["collection_type"] == USER
+    if isinstance(entries, EntryList) and not entries.extra and one_each:
+        return len(entries) if kind == plan["license_type"] else 0  # each its member's own target: counted
+
+    def chosen():
+        return (entry for entry in entries if entry["license_type"] == kind)
+
+    if all(entry["target_id"] == entry["member_id"] for entry in chosen()):
+        return sum(1 for _entry in chosen())  # each target is its member, and members are distinct: no set of ids
+    return len({entry["target_id"] for entry in chosen()})
 
 
 def _batches(plan, limits):
     """Calls each step takes at Apple's limits, as the client cuts them (``batches``)."""
     batches = {}
     for step, entries in (("associate", plan["to_license"]), ("disassociate", plan["to_reclaim"])):
-        batches[step] = call_count(_distinct_targets(entries, USER), _distinct_targets(entries, DEVICE), limits)
+        users, devices = _distinct_targets(plan, entries, USER), _distinct_targets(plan, entries, DEVICE)
+        batches[step] = call_count(users, devices, limits)
     batches["create_users"] = batch_count(len(plan["to_register"]), limits["maxUsers"])
     return batches
 

@@ -19,6 +19,7 @@ import re
 from array import array
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.mdm.vpp.plugins.module_utils.member_list import MemberList
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import DEVICE, USER, normalize_serial
 
 # Members of each collection type: the column that identifies a member first, then the optional ones.
@@ -278,6 +279,19 @@ def _same_or(value, normalized):
     return value if normalized == value else normalized
 
 
+def _has_duplicates(collection_type, field, values):
+    """Whether two values of a column are one (serials without case, emails without case): one set of keys."""
+    keys = set()
+    for value in values:
+        if value is None:
+            continue
+        key = member_key(collection_type, value) if field == "member_id" else value.lower()
+        if key in keys:
+            return True
+        keys.add(key)
+    return False
+
+
 def _duplicate_problems(collection_type, members, where):
     """Duplicate ids (and, for users, duplicate emails and managed Apple IDs): Apple refuses them (9704/9705/9715).
 
@@ -290,15 +304,19 @@ def _duplicate_problems(collection_type, members, where):
     }
     problems = []
     for field in fields:
+        values = members.ids if field == "member_id" else members.columns.get(field)
+        if values is None:
+            continue
+        if not _has_duplicates(collection_type, field, values):
+            continue  # the usual case: no dict of every value's first place
         seen = {}
-        for index, member in enumerate(members):
-            value = member[field]
+        for index, value in enumerate(values):
             if value is None:
                 continue
             key = _same_or(value, member_key(collection_type, value) if field == "member_id" else value.lower())
             first = seen.setdefault(key, index)
             if first != index:
-                first_value = members[first][field]
+                first_value = values[first]
                 note = " as %r, spelled otherwise" % first_value if first_value != value else ""
                 problems.append(
                     "%s: duplicate %s %r (first at %s%s)" % (where(index), labels[field], value, where(first), note)
@@ -310,10 +328,10 @@ def parse_members(collection_type, members=None, members_text=None, source="memb
     """Every member of a collection, validated; raises one ``ConfigurationError`` listing the problems.
 
     ``members``: the module's list (strings or dicts); ``members_text``: a members file's content, as a string
-    or an iterable of lines (read once, streaming). Each member is one dict (serial numbers upper-cased in place);
-    where it came from is one integer (``places``), named only in a problem.
+    or an iterable of lines (read once, streaming). Each member is one id (serial numbers upper-cased in place);
+    where it came from is one integer (``places``), named only in a problem. Returns a ``MemberList``.
     """
-    parsed, places, problems = [], array("q"), []  # a place: -1 - index in ``members``, or a line of the file
+    parsed, places, problems = MemberList(), array("q"), []  # a place: -1 - index in ``members``, or a line of the file
     for index, item in enumerate(members or ()):
         try:
             parsed.append(member_from_item(collection_type, item))
@@ -340,8 +358,9 @@ def parse_members(collection_type, members=None, members_text=None, source="memb
             details={"problems": problems},
         )
     if collection_type == DEVICE:
-        for member in parsed:
-            member["member_id"] = _same_or(member["member_id"], member_key(DEVICE, member["member_id"]))
+        ids = parsed.ids
+        for index, member_id in enumerate(ids):
+            ids[index] = _same_or(member_id, member_key(DEVICE, member_id))
     return parsed
 
 

@@ -542,17 +542,27 @@ mdm:
       description: The app's declaration identifier (O(install_via=declaration)), else V(null).
       type: str
     sent:
-      description: Members sent the install in this run.
+      description: Members sent the install in this run (the first 100, sorted; C(counts.sent) counts them all).
       type: list
       elements: str
     removal_sent:
-      description: Members sent the removal in this run.
+      description: Members sent the removal in this run (the first 100, sorted; C(counts.removal_sent) counts them).
       type: list
       elements: str
     awaiting_removal:
-      description: Members whose license comes back once their device confirms the removal.
+      description:
+        - Members whose license comes back once their device confirms the removal (the first 100, sorted;
+          C(counts.awaiting_removal) counts them all).
       type: list
       elements: str
+    counts:
+      description: How many members each of C(sent), C(removal_sent) and C(awaiting_removal) has in all.
+      type: dict
+      sample: {"sent": 2, "removal_sent": 0, "awaiting_removal": 0}
+    left_out:
+      description: How many members each of those lists leaves out (beyond its first 100).
+      type: dict
+      sample: {"sent": 0, "removal_sent": 0, "awaiting_removal": 0}
     push_failed:
       description: Members whose command was queued but whose device could not be woken (APNs), with the reason.
       type: dict
@@ -571,6 +581,8 @@ mdm:
     sent: [C02XK0AAJG5H, DMPZ12ABCD34]
     removal_sent: []
     awaiting_removal: []
+    counts: {"sent": 2, "removal_sent": 0, "awaiting_removal": 0}
+    left_out: {"sent": 0, "removal_sent": 0, "awaiting_removal": 0}
     push_failed: {}
     requests: {"total": 1, "by_endpoint": {"PUT /v1/enqueue": 1}}
     install_states: {"sent": 2}

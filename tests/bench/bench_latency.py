@@ -342,7 +342,7 @@ def b5m_section(run):
             "",
             "- Peak RSS under %d MB: %s." % (RSS_TARGET_MB, verdict(item["peak_rss_mb"] < RSS_TARGET_MB,
                                                                     "%s MB" % item["peak_rss_mb"])),
-            *([WHY_B5M] if item["peak_rss_mb"] >= RSS_TARGET_MB else []), ""]  # fmt: skip
+            WHY_B5M if item["peak_rss_mb"] >= RSS_TARGET_MB else HOW_B5M, ""]  # fmt: skip
 
 
 WHY_B5M = (
@@ -354,6 +354,17 @@ WHY_B5M = (
     "primary key, the plan computed in SQL against the stored rows and assignments, the batches read back from it): "
     "a rework of `licensing.plan_deployment` and of its readers (the MDM install plan, the diff, check mode), not "
     "done. Memory grows with the members: 140 MB at 100,000 (B5)."
+)
+
+
+HOW_B5M = (
+    "- How: the result lists no members (counts, and the first 100 of each list), so the controller stays small: the "
+    "peak is the module's. It holds the members compact (`member_list.MemberList`: the ids in one list of strings, "
+    "about 70 bytes a member, optional columns such as the device user or enrollment id only when the file gives "
+    "them), the plan's lists as indexes over them (`EntryList`, an `array('I')`: 4 bytes a member, each entry built "
+    "when read), finds duplicates with one set of the ids, and writes member rows in chunks; before: one dict a "
+    "member (about 330 bytes) and one a plan entry (about 240), 703 MB. A rerun of a stored 1,000,000-member "
+    "deployment still reads its stored rows into one dict (not measured here)."
 )
 
 

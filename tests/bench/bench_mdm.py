@@ -194,7 +194,7 @@ def measured(apple, mdm, action, devices, seconds, result, memory, load):
             "enqueues": counts.get(ENQUEUE, 0),
             "minimum": math.ceil(devices / float(ids_per_enqueue())),
             "span_seconds": mdm_span(mdm.hook("GET", "request_log")),
-            "sent": len(mdm_result.get("sent" if action == "install" else "removal_sent") or ()),
+            "sent": (mdm_result.get("counts") or {}).get("sent" if action == "install" else "removal_sent", 0),
             "install_states": mdm_result.get("install_states"),
             "queued_spot_check": queued_types(mdm, (0, devices - 1)),
         }  # fmt: skip

@@ -140,7 +140,7 @@ def test_the_licenses_come_back_once_the_devices_confirmed_the_removal(
     run = runner.play(uninstalls)
     assert run.rc == 0, run.stdout + run.stderr
     for d in DEPLOYMENTS:
-        assert len(run.result(d.name + "-off")["mdm"]["awaiting_removal"]) == len(d.members)
+        assert run.result(d.name + "-off")["mdm"]["counts"]["awaiting_removal"] == len(d.members)
         assert set(members_of(runner, d.name + "-off").values()) == {("pending", "removal_sent")}
     assert holding(apple) == everything  # the licenses wait for the devices
     with opened_store(runner) as store:

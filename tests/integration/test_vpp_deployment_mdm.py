@@ -82,6 +82,7 @@ def test_install_goes_after_the_license_to_the_licensed_members_and_follows_thei
     assert result["changed"] is True and sorted(result["mdm"]["sent"]) == sorted(
         [IPHONE["serial"], IPAD["serial"], MAC["serial"]]
     )
+    assert result["mdm"]["counts"]["sent"] == 3 and result["mdm"]["left_out"]["sent"] == 0  # the first 100 named
     failed = {m["member_id"]: m["error_message"] for m in result["failed_members"]}
     assert set(failed) == {NOT_ENROLLED["serial"], "NOENROLL0001"}
     assert "unknown enrollment" in failed[NOT_ENROLLED["serial"]]
@@ -231,6 +232,7 @@ def test_an_uninstall_removes_the_app_before_the_license_comes_back(stacks):
     assert apple_holders(sim, PAGES) >= {("device", IPAD["serial"]), ("device", MAC["serial"])}
     assert ("device", IPHONE["serial"]) not in apple_holders(sim, PAGES)
     assert run.result("remove")["mdm"]["awaiting_removal"] == sorted([IPAD["serial"], MAC["serial"]])
+    assert run.result("remove")["mdm"]["counts"]["awaiting_removal"] == 2
     assert run.result("remove now")["reclaimed"] == [IPHONE["serial"]]
     # a rerun before the devices confirmed sends nothing more and takes nothing back
     assert run.result("not yet")["changed"] is False and run.result("not yet")["reclaimed"] == []

@@ -32,6 +32,7 @@ LAYERS = {
         "batches",
         "events",
         "answers",
+        "member_list",
         "members",
         "members_file",
         "licensing",

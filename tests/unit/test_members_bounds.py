@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import tracemalloc
 
 import pytest
 
@@ -104,3 +105,29 @@ def test_a_refusal_shows_counts_and_the_first_members_only():
     assert len(json.dumps(excerpt)) < 5000  # the whole plan is hundreds of kilobytes
     small = plan_deployment(members[:2], {}, set(), {}, app, OPTIONS, LIMITS)
     assert plan_excerpt(small)["to_license"] == small["to_license"] and not plan_excerpt(small)["truncated"]
+
+
+def test_members_and_plan_stay_compact_at_100000_members():
+    """B5M: the members and the plan's lists cost a few dozen bytes a member (ids in one list, the plan as indexes),
+    not a dict each: 100,000 serials parsed and planned under 30 MB (about 61 MB as dicts), the entries unchanged."""
+    tracemalloc.start()
+    try:
+        wanted = parse_members("device", members_text=("sn%08d" % number for number in range(100_000)))
+        plan = plan_deployment(wanted, {}, set(), {}, {"available_count": 200_000}, OPTIONS, LIMITS)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 30 * 2**20, "%.1f MB" % (peak / 2**20)
+    assert len(plan["to_license"]) == 100_000 and plan["batches"]["associate"] == 100
+    last = {"member_id": "SN00099999", "license_type": "device", "target_id": "SN00099999"}
+    assert plan["to_license"][99_999] == plan["to_license"][-1] == last
+    assert plan_excerpt(plan, 2)["to_license"] == [
+        {"member_id": "SN%08d" % number, "license_type": "device", "target_id": "SN%08d" % number} for number in (0, 1)
+    ]
+
+
+def test_a_duplicate_among_many_members_names_both_lines():
+    text = ["sn%08d" % number for number in range(50_000)] + ["SN00000007"]
+    with pytest.raises(ConfigurationError) as err:
+        parse_members("device", members_text=iter(text), source="ipads.txt")
+    assert "ipads.txt line 50001: duplicate serial number 'SN00000007' (first at ipads.txt line 8" in err.value.msg
