@@ -7,10 +7,12 @@ lock-row lock."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import socket
 import sqlite3
 import time
+import urllib.parse
 import uuid
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import StoreError
@@ -40,19 +42,37 @@ def sqlite_path(location):
 
 
 def check_sqlite_file(path):
-    """Refuse a store file that is empty or does not start with SQLite's header: never initialise it silently."""
+    """Refuse a store file that is empty or not an SQLite database: never initialise it silently.
+
+    The file is read through SQLite, never with ``open()``: closing any descriptor of a database file drops every
+    POSIX lock the process holds on it, those of the SQLite connections of the same process included (an
+    ansible-rulebook running vpp_events and vpp_changes on one store; sqlite.org/howtocorrupt.html section 2.2).
+    """
     try:
-        with open(path, "rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
+        empty = os.stat(path).st_size == 0
+        if not os.access(path, os.R_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
     except OSError as exc:
         raise StoreError(
             "cannot read the store %s: %s" % (path, exc.strerror or exc),
             hint="make the store file readable, or choose another location (store / VPP_STORE)",
         ) from None
-    if header != SQLITE_HEADER:
+    if empty or not has_sqlite_header(path):
         raise StoreError(
             "store %s is empty or not an SQLite database" % path, hint="restore it from a backup or move it away"
         )
+
+
+def has_sqlite_header(path):
+    """Whether SQLite reads ``path`` as a database (it refuses a file without its header)."""
+    conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(path), uri=True)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        return True
+    except sqlite3.DatabaseError as exc:
+        return "not a database" not in str(exc)
+    finally:
+        conn.close()
 
 
 class SQLiteDialect(Dialect):
