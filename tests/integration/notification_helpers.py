@@ -53,7 +53,7 @@ class NotificationReceiver:
         return "%s/%s/%s" % (self.base, kind, name)
 
     def answer(self, path, authorization):
-        kind, _, name = path.strip("/").partition("/")
+        kind, name = (path.strip("/").split("/", 1) + [""])[:2]
         if kind == "fail":
             return 500
         if kind == "open":
