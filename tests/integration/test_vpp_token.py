@@ -336,11 +336,16 @@ def test_a_failed_revocation_keeps_the_token(ansible, simulator):
     simulator.configure(hold_events=True)
     with ThreadPoolExecutor(max_workers=1) as pool:
         play = pool.submit(ansible.play, [token_task("hq", "delete", state="absent", revoke_on_delete=True)])
-        # Apple fails the revocation once the module has submitted it and is waiting for it
-        while not simulator.fail_events(9644):
-            assert not play.done(), play.result().stdout
-            time.sleep(0.05)  # polling for the submitted event, not a timing assertion
-        run = play.result(timeout=120)
+        # Apple fails each revocation (one for the user, one for the device) once the module has submitted it: keep
+        # failing what is pending until the play ends, since the second may be sent after the first has failed
+        deadline = time.monotonic() + 120
+        failed = []
+        while not play.done():
+            assert time.monotonic() < deadline, "the play did not end within 120 s"
+            failed += simulator.fail_events(9644)
+            time.sleep(0.05)  # polling for the submitted events, not a timing assertion
+        run = play.result()
+    assert len(failed) == 2, run.stdout  # the user's and the device's revocation
     assert run.rc != 0
     message = run.result("delete")["msg"]
     assert "could not revoke the licenses of 2 user(s) or device(s)" in message and "the token was kept" in message
