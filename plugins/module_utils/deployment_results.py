@@ -15,19 +15,17 @@ from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
     bounded,
     deployment_diff,
     deployment_view,
+    invitation_url,
     iter_member_changes,
     mdm_commands,
-    membership_changes,
-    predicted_rows,
-)
-from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
-    invitation_url,
     member_states,
+    membership_changes,
     plan_excerpt,
     plan_summary,
     plan_writes,
-    target_of,
+    predicted_rows,
 )
+from ansible_collections.mdm.vpp.plugins.module_utils.licensing import target_of
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import REGISTERED, USER
 
 

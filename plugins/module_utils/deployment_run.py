@@ -17,7 +17,13 @@ from ansible_collections.mdm.vpp.plugins.module_utils.apps import default_applic
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_installs import DeploymentInstalls
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_outcomes import DeploymentOutcomes
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_results import DeploymentResults
-from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import Tally, deployment_view, describe_short
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
+    Tally,
+    deployment_view,
+    describe_short,
+    member_states,
+    plan_excerpt,
+)
 from ansible_collections.mdm.vpp.plugins.module_utils.deployment_writes import DeploymentWrites
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import (
     AppleError,
@@ -30,9 +36,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     check_purpose,
     check_unchanged,
     license_type_for,
-    member_states,
     plan_deployment,
-    plan_excerpt,
     short_of_licenses,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.sync_decisions import asset_row

@@ -9,11 +9,13 @@ both are what a person sees of the plan in the store.
 
 from __future__ import annotations
 
-from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL
+from ansible_collections.mdm.vpp.plugins.module_utils.licensing import PLAN_LISTS
+from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL, MEMBER_STATES
 
 DEPLOYMENT_FIELDS = ("application", "token", "adam_id", "pricing_param", "action", "purpose", "license_type")
 DIFF_EXAMPLES = 20  # members of each kind of change a diff names
 FAILURE_EXAMPLES = 5  # failed members a message names
+PLAN_EXAMPLES = 10  # entries of each per-member list a refusal shows
 # Members each list of a vpp_deployment result names at most (licensed, reclaimed, failed_members, pending...):
 # the result counts every member (``counts``) and says how many each list leaves out (``left_out``), so its size does
 # not grow with the collection; vpp_deployment_info pages through every member.
@@ -221,3 +223,48 @@ def describe_short(plan):
         plan.get("app", "?"),
         plan["short"],
     )
+
+
+# --- plans and outcomes ----------------------------------------------------------------------------------------
+
+
+def plan_summary(plan):
+    """The plan without per-member lists: counts a person reads at a glance."""
+    summary = {key: plan[key] for key in ("action", "license_type", "members", "needed", "available", "short")}
+    for key in PLAN_LISTS:
+        summary[key] = len(plan[key])
+    summary["batches"] = dict(plan["batches"])
+    return summary
+
+
+def plan_excerpt(plan, examples=PLAN_EXAMPLES):
+    """The plan with each per-member list cut to its first ``examples`` entries, plus ``counts`` of every list:
+    what a refusal returns, bounded whatever the number of members."""
+    excerpt = {key: value for key, value in plan.items() if key not in PLAN_LISTS}
+    for key in PLAN_LISTS:
+        excerpt[key] = plan[key][:examples]
+    excerpt["counts"] = {key: len(plan[key]) for key in PLAN_LISTS}
+    excerpt["truncated"] = any(len(plan[key]) > examples for key in PLAN_LISTS)
+    return excerpt
+
+
+def plan_writes(plan):
+    """Whether carrying out the plan changes anything (at Apple or in the store's member states)."""
+    return bool(
+        plan["to_license"] or plan["to_reclaim"] or plan["to_register"] or plan["untargeted"] or plan["forgotten"]
+    )
+
+
+def invitation_url(template, invite_code):
+    """The link a Registered user follows to accept the invitation (Apple's ``urls.invitationEmail``)."""
+    if not template or not invite_code:
+        return None
+    return template.replace("%25inviteCode%25", invite_code).replace("%inviteCode%", invite_code)
+
+
+def member_states(rows):
+    """``{state: count}`` over member rows (every state present, zeros included)."""
+    counts = dict.fromkeys(MEMBER_STATES, 0)
+    for row in rows:
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+    return counts

@@ -26,7 +26,6 @@ from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     COLLECTION_TYPES,
     DEVICE,
     INSTALL,
-    MEMBER_STATES,
     UNINSTALL,
     USER,
     target_key,
@@ -38,7 +37,6 @@ __all__ = [
     "MAX_LINE_BYTES",
     "NOT_ENOUGH_LICENSES",
     "NOT_REVOCABLE",
-    "PLAN_EXAMPLES",
     "PLAN_LISTS",
     "REASON_NOT_ENOUGH",
     "REASON_NOT_REVOCABLE",
@@ -48,21 +46,15 @@ __all__ = [
     "check_purpose",
     "check_unchanged",
     "creation_succeeded",
-    "invitation_url",
     "license_type_for",
-    "member_states",
     "new_plan",
     "parse_members",
     "plan_deployment",
-    "plan_excerpt",
-    "plan_summary",
-    "plan_writes",
     "short_of_licenses",
     "target_of",
 ]
 
 PLAN_LISTS = ("already", "awaiting", "to_license", "to_reclaim", "to_register", "untargeted", "forgotten", "failed")
-PLAN_EXAMPLES = 10  # entries of each per-member list a refusal shows
 
 # Apple's asynchronous error numbers this module predicts or reports itself.
 NOT_ENOUGH_LICENSES = 9709
@@ -361,51 +353,9 @@ def short_of_licenses(plan, allow_partial):
     return plan["short"] > 0 and not allow_partial
 
 
-def plan_summary(plan):
-    """The plan without per-member lists: counts a person reads at a glance."""
-    summary = {key: plan[key] for key in ("action", "license_type", "members", "needed", "available", "short")}
-    for key in PLAN_LISTS:
-        summary[key] = len(plan[key])
-    summary["batches"] = dict(plan["batches"])
-    return summary
-
-
-def plan_excerpt(plan, examples=PLAN_EXAMPLES):
-    """The plan with each per-member list cut to its first ``examples`` entries, plus ``counts`` of every list:
-    what a refusal returns, bounded whatever the number of members."""
-    excerpt = {key: value for key, value in plan.items() if key not in PLAN_LISTS}
-    for key in PLAN_LISTS:
-        excerpt[key] = plan[key][:examples]
-    excerpt["counts"] = {key: len(plan[key]) for key in PLAN_LISTS}
-    excerpt["truncated"] = any(len(plan[key]) > examples for key in PLAN_LISTS)
-    return excerpt
-
-
-def plan_writes(plan):
-    """Whether carrying out the plan changes anything (at Apple or in the store's member states)."""
-    return bool(
-        plan["to_license"] or plan["to_reclaim"] or plan["to_register"] or plan["untargeted"] or plan["forgotten"]
-    )
-
-
 # --- outcomes ----------------------------------------------------------------------------------------------------
-
-
-def invitation_url(template, invite_code):
-    """The link a Registered user follows to accept the invitation (Apple's ``urls.invitationEmail``)."""
-    if not template or not invite_code:
-        return None
-    return template.replace("%25inviteCode%25", invite_code).replace("%inviteCode%", invite_code)
 
 
 def creation_succeeded(outcome):
     """A user-creation outcome counts as done when Apple created the user or already had it active (9716)."""
     return outcome["succeeded"] or outcome.get("error_number") == USER_ALREADY_EXISTS
-
-
-def member_states(rows):
-    """``{state: count}`` over member rows (every state present, zeros included)."""
-    counts = dict.fromkeys(MEMBER_STATES, 0)
-    for row in rows:
-        counts[row["state"]] = counts.get(row["state"], 0) + 1
-    return counts

@@ -68,6 +68,7 @@ LAYERS = {
         "service_config",
         "metadata",
         "writes",
+        "event_reads",
         "client",
         "store",
         "mdm_classifier",

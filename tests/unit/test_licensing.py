@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import invitation_url, plan_summary, plan_writes
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     batch_count,
     check_purpose,
     check_unchanged,
     creation_succeeded,
-    invitation_url,
     license_type_for,
     parse_members,
     plan_deployment,
-    plan_summary,
-    plan_writes,
     short_of_licenses,
 )
 

@@ -13,14 +13,10 @@ import tracemalloc
 import pytest
 
 from ansible_collections.mdm.vpp.plugins.module_utils import licensing, members
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import PLAN_EXAMPLES, plan_excerpt
 from ansible_collections.mdm.vpp.plugins.module_utils.deployments import read_members_file, wanted_members
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
-    PLAN_EXAMPLES,
-    parse_members,
-    plan_deployment,
-    plan_excerpt,
-)
+from ansible_collections.mdm.vpp.plugins.module_utils.licensing import parse_members, plan_deployment
 
 LIMITS = {"maxClientUserIds": 1000, "maxSerialNumbers": 1000, "maxUsers": 100}
 OPTIONS = {"action": "install", "license_type": "device", "collection_type": "device", "allow_partial": False,
