@@ -12,6 +12,7 @@ anything reaches the store. Shapes follow the reference (``shared/apple-vpp-v2-a
 from __future__ import annotations
 
 import itertools
+import json
 
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import MalformedAnswerError
 
@@ -152,3 +153,17 @@ def _kind(value):
 
 def _malformed(where, what):
     raise MalformedAnswerError("%s: %s" % (where, what))
+
+
+def json_object(body, max_bytes, malformed):
+    """A body posted to us (Apple's notification, an MDM's webhook) as a JSON object; else ``malformed(reason)``
+    is raised, the poster's own error type. The size is checked before anything is parsed."""
+    if len(body) > max_bytes:
+        raise malformed("larger than %d bytes" % max_bytes)
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise malformed("not JSON") from None
+    if not isinstance(document, dict):
+        raise malformed("not a JSON object")
+    return document

@@ -12,8 +12,8 @@ stored secret is the Bearer, in constant time per candidate.
 from __future__ import annotations
 
 import hmac
-import json
 
+from ansible_collections.mdm.vpp.plugins.module_utils.answers import json_object
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import VPPError
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     DEFAULT_PRICING_PARAM,
@@ -193,14 +193,7 @@ def parse_payload(notification_type, payload):
 
 def parse_notification(body):
     """One POST body (bytes) as ``{"notification_id", "type", "uid", "event_id", ...the type's fields}``."""
-    if len(body) > MAX_NOTIFICATION_BYTES:
-        raise malformed("larger than %d bytes" % MAX_NOTIFICATION_BYTES)
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise malformed("not JSON") from None
-    if not isinstance(document, dict):
-        raise malformed("not a JSON object")
+    document = json_object(body, MAX_NOTIFICATION_BYTES, malformed)
     notification_type = text(document.get("notificationType"), "notificationType", MAX_ID, required=True)
     if notification_type not in TYPES:
         raise malformed("unknown notificationType %r" % notification_type)

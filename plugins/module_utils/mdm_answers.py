@@ -14,9 +14,9 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import plistlib
 
+from ansible_collections.mdm.vpp.plugins.module_utils.answers import json_object
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import MDMError
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     INSTALL_FAILED,
@@ -128,13 +128,7 @@ def status_report_of(device):
         data = data.encode("utf-8")
     if not isinstance(data, bytes):
         raise malformed("the status report has no Data")
-    try:
-        report = json.loads(data)
-    except ValueError:
-        raise malformed("the status report is not JSON") from None
-    if not isinstance(report, dict):
-        raise malformed("the status report is not a JSON object")
-    return report
+    return json_object(data, MAX_WEBHOOK_BYTES, lambda reason: malformed("the status report is %s" % reason))
 
 
 def enrollment_of(event, device):
@@ -154,13 +148,8 @@ def enrollment_of(event, device):
 def parse_webhook(body):
     """One webhook POST (bytes) as ``{"topic", "event_id", "enrollment_id", "udid", "command_uuid", "status",
     "error_chain", "rejection_reason", "state", "identifier", "status_report"}``."""
-    if len(body) > MAX_WEBHOOK_BYTES:
-        raise malformed("larger than %d bytes" % MAX_WEBHOOK_BYTES)
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise malformed("not JSON") from None
-    if not isinstance(document, dict) or not isinstance(document.get("topic"), str):
+    document = json_object(body, MAX_WEBHOOK_BYTES, malformed)
+    if not isinstance(document.get("topic"), str):
         raise malformed("not a JSON object with a topic")
     event = document.get("acknowledge_event") or document.get("checkin_event")
     if not isinstance(event, dict):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.mdm.vpp.plugins.module_utils.answers import check_event, check_page, check_status
+from ansible_collections.mdm.vpp.plugins.module_utils.answers import check_event, check_page, check_status, json_object
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import MalformedAnswerError, ServiceUnavailableError
 
 from .conftest import BRANCH, HQ, api_requests
@@ -169,3 +169,26 @@ class TestClientRetriesMalformedAnswers:
         batches = make_client(HQ, retries=1).associate(["1000000003"], serial_numbers=["SN-ANSWERS-1"])
         assert batches[0]["event_id"]
         assert len(api_requests(sim, HQ, "/assets/associate", "POST")) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"x" * 65, "larger than 64 bytes"),  # refused before it is parsed
+        (b"{not json", "not JSON"),
+        (b"\xff\xfe", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b"null", "not a JSON object"),
+    ],
+)
+def test_a_posted_body_that_is_not_a_bounded_json_object_raises_the_posters_error(body, reason):
+    class PosterError(Exception):
+        pass
+
+    with pytest.raises(PosterError, match="^%s$" % reason):
+        json_object(body, 64, PosterError)
+
+
+def test_a_posted_json_object_within_the_bound_is_returned():
+    assert json_object(b'{"topic": "mdm.Connect"}', 24, ValueError) == {"topic": "mdm.Connect"}
+

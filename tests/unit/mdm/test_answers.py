@@ -142,7 +142,7 @@ def test_a_status_report_check_in_carries_its_json():
 def test_a_status_report_that_is_not_json_is_refused():
     device = {"MessageType": "DeclarativeManagement", "Endpoint": "status", "Data": b"{nope"}
     body = json.dumps({"topic": "mdm.DeclarativeManagement", "checkin_event": {"raw_payload": raw(device)}}).encode()
-    with pytest.raises(MDMError, match="not JSON"):
+    with pytest.raises(MDMError, match="the status report is not JSON"):
         answers.parse_webhook(body)
 
 
