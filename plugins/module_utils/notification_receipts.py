@@ -7,10 +7,13 @@ The protocol (parsing, the Bearer check) is ``apple_notifications``; this file a
 one transaction with its de-duplication row: license counts (ASSET_COUNT), the outcome of an associate /
 disassociate / revoke for the deployment members waiting on it (ASSET_MANAGEMENT, with the deployment's own
 ``license_outcomes``), users (USER_MANAGEMENT, USER_ASSOCIATED). It returns the events to put
-on the queue (``change_events``), never a secret.
+on the queue (``change_events``), never a secret. ``forget_old_receipts`` keeps the de-duplication rows (these and
+the MDM answers') from growing without end.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from ansible_collections.mdm.vpp.plugins.module_utils import apple_notifications as apple
 from ansible_collections.mdm.vpp.plugins.module_utils.change_events import (
@@ -26,8 +29,12 @@ from ansible_collections.mdm.vpp.plugins.module_utils.change_events import (
     vpp_event,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.license_outcomes import apply_notified_outcomes
+from ansible_collections.mdm.vpp.plugins.module_utils.timestamps import to_timestamp, utc_now
 
 MAX_LISTED = 20  # members, targets or users an event lists; it says how many there are in all
+# How long an applied notification or device answer is remembered to refuse a repeated delivery: Apple retries
+# within about 5 minutes (reference §8) and MDM webhooks within seconds; a week leaves room for a late replay.
+RECEIPT_RETENTION_DAYS = 7
 
 
 def app_of(store, adam_id, pricing_param):
@@ -173,3 +180,11 @@ APPLIERS = {
     apple.USER_MANAGEMENT: apply_users,
     apple.USER_ASSOCIATED: apply_users,
 }
+
+
+def forget_old_receipts(store, days=RECEIPT_RETENTION_DAYS):
+    """Forget Apple's notifications and the MDM's answers applied more than ``days`` ago (each token's newest
+    notification stays: it says that this store's receiver works for the token). Returns how many of each went,
+    ``{"apple_notifications": n, "mdm_answers": m}``."""
+    before = to_timestamp(utc_now() - timedelta(days=days))
+    return {"apple_notifications": store.forget_notifications(before), "mdm_answers": store.forget_mdm_answers(before)}

@@ -126,6 +126,18 @@ class Database:
             "UPDATE %s SET %s WHERE %s" % (table, assignments, where), [values[c] for c in columns] + list(params)
         )
 
+    def delete_in_batches(self, table, where, params=(), batch=BATCH_SIZE):
+        """Delete the rows of ``table`` (which has an ``id`` key) matching ``where``, ``batch`` at a time, each batch
+        its own transaction: a writer waits for one batch, never for the whole. Returns how many rows went."""
+        statement = "DELETE FROM %s WHERE id IN (SELECT id FROM %s WHERE %s LIMIT %d)" % (table, table, where, batch)
+        deleted = 0
+        while True:
+            with self.transaction():
+                count = self.execute(statement, params).rowcount
+            deleted += count
+            if count < batch:
+                return deleted
+
     # -- transactions --------------------------------------------------------------------------------------------
 
     @contextlib.contextmanager

@@ -191,4 +191,3 @@ def test_a_posted_body_that_is_not_a_bounded_json_object_raises_the_posters_erro
 
 def test_a_posted_json_object_within_the_bound_is_returned():
     assert json_object(b'{"topic": "mdm.Connect"}', 24, ValueError) == {"topic": "mdm.Connect"}
-

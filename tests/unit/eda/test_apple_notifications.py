@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from ansible_collections.mdm.vpp.extensions.eda.plugins.event_source import vpp_events
 from ansible_collections.mdm.vpp.plugins.module_utils.license_outcomes import replay_notifications
 from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store
 from tests.unit.eda.conftest import PAGES, STORE_KEY, content_token
@@ -354,3 +355,33 @@ async def test_an_outcome_that_comes_before_its_event_is_recorded_is_replayed_on
     assert reader.members()[SERIALS[0]] == ("licensed", None)
     assert reader.store.get_event("hq", "evt-early")["status"] == "COMPLETE"
     assert replay_notifications(reader.store, "hq", ["evt-early"]) == 0
+
+
+async def test_old_receipts_are_forgotten_when_the_source_starts(source_factory, apple_store, caplog):
+    store = open_store(apple_store, key=STORE_KEY, create=False)
+    try:
+        for notification_id in ("old-1", "old-2", "recent"):
+            store.claim_notification("hq", notification_id, "ASSET_COUNT")
+        with store.db.transaction():
+            store.db.execute(
+                "UPDATE apple_notifications SET received_at = ? WHERE notification_id LIKE 'old-%'",
+                ("2000-01-01T00:00:00+00:00",),
+            )
+        with caplog.at_level(logging.INFO, logger="mdm.vpp.vpp_events"):
+            await source_factory(store=apple_store, store_key=STORE_KEY, receipt_retention_days=1)
+            for _look in range(200):  # the source forgets in a worker thread once it listens
+                if store.count_notifications("hq") == 1:
+                    break
+                await asyncio.sleep(0.05)
+        assert store.count_notifications("hq") == 1
+        assert store.claim_notification("hq", "recent", "ASSET_COUNT") is False  # a recent one is still refused
+    finally:
+        store.close()
+    assert "forgot 2 Apple notification(s) and 0 device answer(s) applied more than 1 day(s) ago" in caplog.text
+
+
+@pytest.mark.parametrize("days", [0, -3, "7", 1.5, True])
+async def test_a_retention_that_is_not_a_whole_number_of_days_is_refused_before_listening(apple_store, days):
+    args = {"port": 1, "store": apple_store, "store_key": STORE_KEY, "receipt_retention_days": days}
+    with pytest.raises(ValueError, match="receipt_retention_days must be a whole number of days, at least 1"):
+        await vpp_events.main(asyncio.Queue(), args)

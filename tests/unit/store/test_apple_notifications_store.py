@@ -84,3 +84,38 @@ def test_finished_events_are_those_complete_or_failed(synced):
     synced.record_event("school", "e2", "ASSOCIATE", deployment="ipads")
     synced.update_event("school", "e2", "FAILED", result={"failures": []})
     assert list(synced.finished_events("school", ["e1", "e2", "nope"])) == ["e2"]
+
+
+PAST = "2000-01-01T00:00:00+00:00"
+FUTURE = "2999-01-01T00:00:00+00:00"
+
+
+def test_old_notifications_are_forgotten_but_each_tokens_newest(synced, content_token):
+    synced.upsert_token("school-two", content_token(secret="other"), uid="9000000000000001")
+    for notification_id in ("n1", "n2", "n3"):
+        synced.claim_notification("school", notification_id, "ASSET_COUNT")
+    synced.claim_notification("school-two", "m1", "ASSET_COUNT")
+    assert synced.forget_notifications(PAST) == 0
+    assert synced.forget_notifications(FUTURE) == 2  # n1 and n2; n3 and m1 are their tokens' newest
+    assert synced.claim_notification("school", "n3", "ASSET_COUNT") is False  # still remembered
+    assert synced.claim_notification("school", "n1", "ASSET_COUNT") is True  # forgotten: applied again
+    assert synced.has_notifications("school") is True and synced.has_notifications("school-two") is True
+
+
+def test_old_device_answers_are_forgotten(synced):
+    def untouched(_row):
+        return None
+
+    assert synced.record_mdm_answer("cmd-1", "enrollment-1", "Acknowledged", untouched)["duplicate"] is False
+    assert synced.forget_mdm_answers(PAST) == 0
+    assert synced.record_mdm_answer("cmd-1", "enrollment-1", "Acknowledged", untouched)["duplicate"] is True
+    assert synced.forget_mdm_answers(FUTURE) == 1
+    assert synced.record_mdm_answer("cmd-1", "enrollment-1", "Acknowledged", untouched)["duplicate"] is False
+
+
+def test_rows_are_deleted_a_batch_at_a_time_until_none_match(synced):
+    for number in range(5):
+        synced.claim_notification("school", "n%d" % number, "ASSET_COUNT")
+    synced.claim_notification("school", "u1", "USER_MANAGEMENT")
+    assert synced.db.delete_in_batches("apple_notifications", "notification_type = ?", ("ASSET_COUNT",), batch=2) == 5
+    assert synced.count_notifications() == 1

@@ -7,6 +7,7 @@ Apple's notifications (license counts, outcomes of license and user changes) rec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import ssl
@@ -63,6 +64,14 @@ options:
     description: An app is C(low) in a C(license_count) event when at most this many licenses are available.
     type: int
     default: 5
+  receipt_retention_days:
+    description:
+      - How many days an applied notification or device answer is remembered, to apply a repeated delivery once
+        (Apple retries within minutes). Older ones are forgotten when the source starts and every hour after,
+        except each token's newest notification (deployments rely on notifications only for a token whose
+        notifications reach this store).
+    type: int
+    default: 7
   certfile:
     description: A TLS certificate (PEM) to serve HTTPS with.
     type: str
@@ -115,11 +124,16 @@ from ansible_collections.mdm.vpp.plugins.module_utils import apple_notifications
 from ansible_collections.mdm.vpp.plugins.module_utils.change_events import DEFAULT_LOW_THRESHOLD  # noqa: E402
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import MDMError, StoreError  # noqa: E402
 from ansible_collections.mdm.vpp.plugins.module_utils.mdm_receipts import record_answer  # noqa: E402
-from ansible_collections.mdm.vpp.plugins.module_utils.notification_receipts import record_notification  # noqa: E402
+from ansible_collections.mdm.vpp.plugins.module_utils.notification_receipts import (  # noqa: E402
+    RECEIPT_RETENTION_DAYS,
+    forget_old_receipts,
+    record_notification,
+)
 from ansible_collections.mdm.vpp.plugins.module_utils.store import open_store  # noqa: E402
 
 LOG = logging.getLogger("mdm.vpp.vpp_events")
 SIGNATURE_HEADER = "X-Hmac-Signature"
+FORGET_INTERVAL = 3600  # seconds between two looks for receipts older than receipt_retention_days
 
 
 async def read_body(request, limit=mdm_answers.MAX_WEBHOOK_BYTES):
@@ -227,6 +241,37 @@ def routes(store, queue, args):
     ]
 
 
+def retention_days(args):
+    """``receipt_retention_days``, checked: a whole number of days, at least 1."""
+    days = args.get("receipt_retention_days")
+    if days is None:
+        return RECEIPT_RETENTION_DAYS
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValueError(
+            "mdm.vpp.vpp_events: receipt_retention_days must be a whole number of days, at least 1 (got %r): it is "
+            "how long an applied notification or device answer is remembered to apply a repeated delivery once" % days
+        )
+    return days
+
+
+async def forget_receipts_hourly(store, days):
+    """Forget old receipts now and every ``FORGET_INTERVAL``; a store error is logged and tried again later."""
+    while True:
+        try:
+            forgotten = await asyncio.to_thread(forget_old_receipts, store, days)
+        except StoreError as exc:
+            LOG.warning("old notifications and device answers not forgotten (tried again in an hour): %s", exc)
+        else:
+            if any(forgotten.values()):
+                LOG.info(
+                    "forgot %d Apple notification(s) and %d device answer(s) applied more than %d day(s) ago",
+                    forgotten["apple_notifications"],
+                    forgotten["mdm_answers"],
+                    days,
+                )
+        await asyncio.sleep(FORGET_INTERVAL)
+
+
 def ssl_context(args):
     """An HTTPS context when ``certfile`` is given, else None."""
     if not args.get("certfile"):
@@ -245,17 +290,24 @@ async def main(queue, args):
             "deployments wait on the devices' answers; set it in the source's arguments or in ansible-rulebook's "
             "environment"
         )
+    days = retention_days(args)
     store = open_store(location, args.get("store_key") or os.environ.get("VPP_STORE_KEY"), create=False)
     app = web.Application(client_max_size=mdm_answers.MAX_WEBHOOK_BYTES + 1)
     app.add_routes(routes(store, queue, args))
     runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, args.get("host") or "127.0.0.1", int(args["port"]), ssl_context=ssl_context(args))
-    await site.start()
-    LOG.info("mdm.vpp.vpp_events listening on %s:%s", args.get("host") or "127.0.0.1", args["port"])
+    forgetting = None
     try:
+        await runner.setup()
+        site = web.TCPSite(runner, args.get("host") or "127.0.0.1", int(args["port"]), ssl_context=ssl_context(args))
+        await site.start()
+        LOG.info("mdm.vpp.vpp_events listening on %s:%s", args.get("host") or "127.0.0.1", args["port"])
+        forgetting = asyncio.create_task(forget_receipts_hourly(store, days))
         await asyncio.Future()
     finally:
+        if forgetting is not None:
+            forgetting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await forgetting
         await runner.cleanup()
         store.close()
 

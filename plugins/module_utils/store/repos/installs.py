@@ -33,6 +33,10 @@ def member_change(row, enrollment_id, after):
 class InstallsRepo:
     """Mixin of ``Store``: install states of members and the MDM answers already applied (needs ``self.db``)."""
 
+    def forget_mdm_answers(self, before):
+        """Forget the device answers received before ``before`` (a store timestamp); returns how many went."""
+        return self.db.delete_in_batches("mdm_answers", "received_at < ?", (before,))
+
     def record_mdm_answer(self, command_uuid, enrollment_id, status, decide):
         """Apply one device answer once, in one transaction; returns ``{"duplicate", "members"}``.
 

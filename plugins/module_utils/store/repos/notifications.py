@@ -56,6 +56,15 @@ class NotificationsRepo:
         found = token_id(self.db, token, required=False)
         return self.db.scalar("SELECT 1 FROM apple_notifications WHERE token_id = ? LIMIT 1", (found,)) is not None
 
+    def forget_notifications(self, before):
+        """Forget the notifications received before ``before`` (a store timestamp), but each token's newest: it
+        says that this store's receiver works for the token (``has_notifications``). Returns how many went."""
+        return self.db.delete_in_batches(
+            "apple_notifications",
+            "received_at < ? AND id NOT IN (SELECT MAX(id) FROM apple_notifications GROUP BY token_id)",
+            (before,),
+        )
+
     def change_asset_total(self, token, adam_id, pricing_param, delta):
         """Apply Apple's ``countDelta`` to an asset's total and available counts (neither below 0; an unlimited
         asset's stay); audited as Apple's. Returns ``(counts before, counts after)``, or None when the asset is not
