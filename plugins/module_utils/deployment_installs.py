@@ -164,7 +164,7 @@ class DeploymentInstalls:
     def _rows_with_enrollments(self, member_ids, only_licensed=False):
         """The deployment's rows of ``member_ids`` with an enrollment id wherever one can be known: the task's,
         the stored one, one recorded for the member by another deployment, or (MicroMDM, devices) its serial's."""
-        rows = {row["member_id"]: row for row in self.store.list_members(self.name) if row["member_id"] in member_ids}
+        rows = {row["member_id"]: row for row in self.store.iter_members(self.name) if row["member_id"] in member_ids}
         if only_licensed:
             rows = {member_id: row for member_id, row in rows.items() if row["state"] == "licensed"}
         given = {member["member_id"]: member.get("enrollment_id") for member in self.members}

@@ -39,6 +39,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     plan_deployment,
     short_of_licenses,
 )
+from ansible_collections.mdm.vpp.plugins.module_utils.member_list import StoredMembers
 from ansible_collections.mdm.vpp.plugins.module_utils.sync_decisions import asset_row
 from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import changed_fields, refusal_status
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL, USER, apple_target_key, target_key
@@ -190,9 +191,10 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults, Dep
     # -- reading --
 
     def _stored_rows(self):
+        """The deployment's member rows, ``{member_id: row}``, held compact (a rerun at 1,000,000 members: B5M)."""
         if self.store.get_deployment(self.name) is None:
             return {}
-        return {row["member_id"]: row for row in self.store.list_members(self.name)}
+        return StoredMembers(self.store.iter_members(self.name))
 
     def fresh_asset(self):
         """The app's facts and counts now, from Apple (one GET /assets?adamId=...)."""

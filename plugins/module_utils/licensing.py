@@ -301,9 +301,10 @@ def _plan_removed(plan, members, stored, wanted_ids, holders, options):
     def served(options):
         return _served(plan, members, options)
 
-    for member_id, row in sorted(stored.items()):
+    for member_id in sorted(stored):  # ids only: a row is built for a member that left, never for all at once
         if member_id in wanted_ids:
             continue
+        row = stored[member_id]
         member = {"member_id": member_id, "device_user": row.get("device_user")}
         held_type = row.get("license_type") or license_type  # the license it got, even if the app changed since
         target = target_of(member, held_type, collection_type)

@@ -17,6 +17,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import PL
 from ansible_collections.mdm.vpp.plugins.module_utils.deployments import read_members_file, wanted_members
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import parse_members, plan_deployment
+from ansible_collections.mdm.vpp.plugins.module_utils.member_list import StoredMembers
 
 LIMITS = {"maxClientUserIds": 1000, "maxSerialNumbers": 1000, "maxUsers": 100}
 OPTIONS = {"action": "install", "license_type": "device", "collection_type": "device", "allow_partial": False,
@@ -127,3 +128,47 @@ def test_a_duplicate_among_many_members_names_both_lines():
     with pytest.raises(ConfigurationError) as err:
         parse_members("device", members_text=iter(text), source="ipads.txt")
     assert "ipads.txt line 50001: duplicate serial number 'SN00000007' (first at ipads.txt line 8" in err.value.msg
+
+
+def stored_row(member_id, state="licensed", event_id="e-1", error_number=None):
+    """A member row with the columns ``Store.iter_members`` gives."""
+    return {"member_id": member_id, "device_user": None, "license_type": "device", "state": state,
+            "error_number": error_number, "error_message": None, "event_id": event_id, "enrollment_id": None,
+            "install_state": None, "command_uuid": None, "install_error": None,
+            "created_at": "2026-12-07T15:00:00+00:00", "updated_at": "2026-12-07T15:00:01+00:00"}  # fmt: skip
+
+
+def test_stored_members_read_as_the_mapping_of_rows_they_stand_for():
+    # given out of order, as a store whose collation is not Python's may give them
+    rows = [stored_row("SN3", event_id="e-2"), stored_row("SN1", state="failed", error_number=9610), stored_row("SN2")]
+    stored = StoredMembers(iter(rows))
+    assert stored == {row["member_id"]: row for row in rows}
+    assert list(stored) == ["SN1", "SN2", "SN3"] and len(stored) == 3
+    assert [member_id for member_id, _row in stored.items()] == ["SN1", "SN2", "SN3"]
+    assert [row["event_id"] for row in stored.values()] == ["e-1", "e-1", "e-2"]
+    assert stored["SN1"]["error_number"] == 9610 and stored["SN1"]["state"] == "failed"
+    assert stored.get("SN0") is None and stored.get("SN4") is None and "SN2" in stored and "SN9" not in stored
+    with pytest.raises(KeyError):
+        stored["SN22"]  # pylint: disable=pointless-statement
+    stored["SN2"]["state"] = "pending"  # a row read is a copy
+    assert stored["SN2"]["state"] == "licensed"
+    assert not StoredMembers(iter(())) and StoredMembers(iter(())) == {}
+
+
+def test_a_rerun_of_100000_stored_members_stays_compact():
+    """B5M's rerun: the stored rows of 100,000 licensed members held as columns of codes, then planned: nothing to
+    do, every member already licensed. About 21 MB with the holders' set; the rows as dicts alone are 59 MB here
+    (more from the store, whose every text is an object of its own)."""
+    ids = ["SN%08d" % number for number in range(100_000)]
+    wanted = parse_members("device", members_text=iter(ids))
+    tracemalloc.start()
+    try:
+        stored = StoredMembers(stored_row(member_id, event_id="e-%d" % (number // 1000))
+                               for number, member_id in enumerate(ids))  # fmt: skip
+        holders = {("device", member_id) for member_id in ids}
+        plan = plan_deployment(wanted, stored, holders, {}, {"available_count": 0}, OPTIONS, LIMITS)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(plan["already"]) == 100_000 and not plan["to_license"] and plan["short"] == 0
+    assert peak < 40 * 2**20, "%.1f MB" % (peak / 2**20)

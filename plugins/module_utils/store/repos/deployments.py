@@ -66,6 +66,11 @@ INSTALLED_BY_APPLICATION = (
     "GROUP BY d.application_id"
 )
 
+MEMBER_ROWS = (
+    "SELECT member_id, device_user, license_type, state, error_number, error_message, event_id, enrollment_id, "
+    "install_state, command_uuid, install_error, created_at, updated_at FROM deployment_members "
+    "WHERE deployment_id = ?"
+)
 DEPLOYMENT_SELECT = (
     "SELECT d.name, a.name AS application, t.name AS token, a.adam_id, a.pricing_param, d.collection_name, "
     "d.collection_type, d.action, d.purpose, d.license_type, d.options, d.created_at, d.updated_at "
@@ -227,11 +232,7 @@ class DeploymentsRepo:
     def list_members(self, deployment, state=None, limit=None, offset=0):
         """Members of ``deployment`` sorted by member id, optionally in one state, optionally a page: ``limit`` of
         them after the first ``offset``."""
-        sql = (
-            "SELECT member_id, device_user, license_type, state, error_number, error_message, event_id, enrollment_id, "
-            "install_state, command_uuid, install_error, created_at, updated_at FROM deployment_members "
-            "WHERE deployment_id = ?"
-        )
+        sql = MEMBER_ROWS
         params = [deployment_id(self.db, deployment)]
         if state is not None:
             sql += " AND state = ?"
@@ -240,6 +241,10 @@ class DeploymentsRepo:
         if limit is not None:
             sql += " LIMIT %d OFFSET %d" % (int(limit), int(offset))
         return self.db.fetch_all(sql, params)
+
+    def iter_members(self, deployment):
+        """Every member row of ``deployment`` (the columns of ``list_members``), streamed in the store's order."""
+        return self.db.stream(MEMBER_ROWS, (deployment_id(self.db, deployment),))
 
     def count_members(self, deployment):
         """``{state: count}`` for every member state of ``deployment`` (zeros included)."""
