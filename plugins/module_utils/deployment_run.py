@@ -39,7 +39,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.licensing import (
     plan_deployment,
     short_of_licenses,
 )
-from ansible_collections.mdm.vpp.plugins.module_utils.member_list import StoredMembers
+from ansible_collections.mdm.vpp.plugins.module_utils.member_list import StoredMembers, TargetSet
 from ansible_collections.mdm.vpp.plugins.module_utils.sync_decisions import asset_row
 from ansible_collections.mdm.vpp.plugins.module_utils.token_facts import changed_fields, refusal_status
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL, USER, apple_target_key, target_key
@@ -220,7 +220,12 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults, Dep
         identity = self.identity
         rows = self.store.iter_assignments(identity["token"], identity["adam_id"], identity["pricing_param"])
         gained, lost = self.holder_changes
-        return ({target_key(row["target_kind"], row["target_id"]) for row in rows} | gained) - lost
+        holders = TargetSet(target_key(row["target_kind"], row["target_id"]) for row in rows)
+        for target in gained:
+            holders.add(target)
+        for target in lost:
+            holders.discard(target)
+        return holders
 
     def reconcile_intents(self):
         """Requests an earlier run sent without hearing Apple's answer: take what Apple did into the store.

@@ -217,3 +217,33 @@ class StoredMembers(Mapping):
 
     def __repr__(self):
         return "StoredMembers(%d rows)" % len(self.ids)
+
+
+class TargetSet:
+    """A set of ``(kind, id)`` targets (the holders of an app's licenses) held as one set of ids per kind: no tuple
+    a target (a rerun at 1,000,000 holders). ``in``, ``add``, ``discard`` and ``len`` as a set of tuples."""
+
+    __slots__ = ("by_kind",)
+
+    def __init__(self, targets=()):
+        self.by_kind = {}
+        for target in targets:
+            self.add(target)
+
+    def add(self, target):
+        kind, target_id = target
+        self.by_kind.setdefault(kind, set()).add(target_id)
+
+    def discard(self, target):
+        kind, target_id = target
+        self.by_kind.get(kind, set()).discard(target_id)
+
+    def __contains__(self, target):
+        ids = self.by_kind.get(target[0])
+        return ids is not None and target[1] in ids
+
+    def __len__(self):
+        return sum(len(ids) for ids in self.by_kind.values())
+
+    def __iter__(self):
+        return ((kind, target_id) for kind, ids in self.by_kind.items() for target_id in ids)
