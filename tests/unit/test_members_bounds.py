@@ -183,4 +183,3 @@ def test_a_target_set_is_a_set_of_kind_and_id_without_a_tuple_each():
     assert ("device", "SN1") in holders and ("device", "SN2") in holders
     assert ("user", "u-1") not in holders and ("user", "SN1") not in holders and ("book", "SN1") not in holders
     assert len(holders) == 2 and sorted(holders) == [("device", "SN1"), ("device", "SN2")]
-
