@@ -170,7 +170,7 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults, Dep
         plan = plan_deployment(
             self.members,
             stored,
-            self._holders(),
+            self._holders(stored),
             {user_id: user["status"] for user_id, user in self.users.items()},
             asset,
             options,
@@ -194,7 +194,7 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults, Dep
         """The deployment's member rows, ``{member_id: row}``, held compact (a rerun at 1,000,000 members: B5M)."""
         if self.store.get_deployment(self.name) is None:
             return {}
-        return StoredMembers(self.store.iter_members(self.name))
+        return StoredMembers(self.store.iter_members(self.name), self.members)
 
     def fresh_asset(self):
         """The app's facts and counts now, from Apple (one GET /assets?adamId=...)."""
@@ -216,11 +216,14 @@ class DeploymentRun(DeploymentWrites, DeploymentOutcomes, DeploymentResults, Dep
             return set()
         return self.store.targets_of_other_installs(self.name, self.application_name)
 
-    def _holders(self):
+    def _holders(self, stored):
+        """The targets holding the app's license (the store's assignments, with what reconciling learnt); those that
+        are stored members a byte each (``TargetSet``)."""
         identity = self.identity
         rows = self.store.iter_assignments(identity["token"], identity["adam_id"], identity["pricing_param"])
         gained, lost = self.holder_changes
-        holders = TargetSet(target_key(row["target_kind"], row["target_id"]) for row in rows)
+        within = stored if isinstance(stored, StoredMembers) else None
+        holders = TargetSet((target_key(row["target_kind"], row["target_id"]) for row in rows), within)
         for target in gained:
             holders.add(target)
         for target in lost:

@@ -10,6 +10,7 @@ both are what a person sees of the plan in the store.
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import PLAN_LISTS
+from ansible_collections.mdm.vpp.plugins.module_utils.member_list import EntryList
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL, MEMBER_STATES
 
 DEPLOYMENT_FIELDS = ("application", "token", "adam_id", "pricing_param", "action", "purpose", "license_type")
@@ -167,8 +168,15 @@ def iter_member_changes(plan, stored, members):
     install = plan["action"] == INSTALL
     decided = {}
     settled = {"state": "licensed" if install else "reclaimed", "error_number": None, "error_message": None}
-    for entry in plan["already"]:
-        decided[entry["member_id"]] = settled  # one dict shared, read only: a rerun at 1,000,000 members
+    already = plan["already"]
+    if isinstance(already, EntryList) and already.members is members and not already.extra:
+        settled_marks = bytearray(len(members))  # a byte a member, no dict of the ids: a rerun at 1,000,000 members
+        for index in already.indexes:
+            settled_marks[index] = 1
+    else:
+        settled_marks = None
+        for entry in already:
+            decided[entry["member_id"]] = settled  # one dict shared, read only
     for entry in plan["failed"]:
         decided[entry["member_id"]] = {
             "state": "failed",
@@ -178,10 +186,9 @@ def iter_member_changes(plan, stored, members):
     for entry in plan["untargeted"]:
         decided[entry["member_id"]] = {"state": "untargeted"}
     license_type = plan["license_type"]
-    for member in members:
-        wanted = dict(
-            {"device_user": member["device_user"], "license_type": license_type}, **decided.get(member["member_id"], {})
-        )
+    for index, member in enumerate(members):
+        decision = settled if settled_marks is not None and settled_marks[index] else decided.get(member["member_id"])
+        wanted = dict({"device_user": member["device_user"], "license_type": license_type}, **(decision or {}))
         if member.get("enrollment_id"):  # kept when the task does not say (a lookup may have found it)
             wanted["enrollment_id"] = member["enrollment_id"]
         current = stored.get(member["member_id"])

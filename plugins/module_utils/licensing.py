@@ -17,7 +17,12 @@ from array import array
 
 from ansible_collections.mdm.vpp.plugins.module_utils.batches import batch_count, call_count
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.mdm.vpp.plugins.module_utils.member_list import EntryList, member_entry
+from ansible_collections.mdm.vpp.plugins.module_utils.member_list import (
+    EntryList,
+    MemberList,
+    StoredMembers,
+    member_entry,
+)
 from ansible_collections.mdm.vpp.plugins.module_utils.members import MAX_LINE_BYTES, parse_members
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import (
     ACTIVE_USER_STATUSES,
@@ -207,7 +212,7 @@ def plan_deployment(members, stored, holders, known_users, asset, options, limit
     else:
         _plan_uninstall(plan, members, stored, holders, asset)
     if stored:  # members that left the collection: none in a new deployment
-        _plan_removed(plan, members, stored, {member["member_id"] for member in members}, holders, options)
+        _plan_removed(plan, members, stored, _left_members(stored, members), holders, options)
     plan["batches"] = _batches(plan, limits)
     return plan
 
@@ -293,7 +298,15 @@ def _plan_uninstall(plan, members, stored, holders, asset):
     plan["needed"] = count + len(reclaiming)
 
 
-def _plan_removed(plan, members, stored, wanted_ids, holders, options):
+def _left_members(stored, members):
+    """The stored member ids no longer among the members, sorted (at 1,000,000 members without a set of the ids)."""
+    if isinstance(stored, StoredMembers):
+        return stored.ids_not_in(members.ids if isinstance(members, MemberList) else (m["member_id"] for m in members))
+    wanted = {member["member_id"] for member in members}
+    return [member_id for member_id in sorted(stored) if member_id not in wanted]
+
+
+def _plan_removed(plan, members, stored, left_ids, holders, options):
     """Members that left the collection: install ones keep their license (untargeted) unless reclaim_removed."""
     license_type, collection_type = plan["license_type"], plan["collection_type"]
     still_served = None  # targets the members and other deployments still need: built when first asked
@@ -301,10 +314,8 @@ def _plan_removed(plan, members, stored, wanted_ids, holders, options):
     def served(options):
         return _served(plan, members, options)
 
-    for member_id in sorted(stored):  # ids only: a row is built for a member that left, never for all at once
-        if member_id in wanted_ids:
-            continue
-        row = stored[member_id]
+    for member_id in left_ids:
+        row = stored[member_id]  # built for a member that left, never for all at once
         member = {"member_id": member_id, "device_user": row.get("device_user")}
         held_type = row.get("license_type") or license_type  # the license it got, even if the app changed since
         target = target_of(member, held_type, collection_type)

@@ -155,22 +155,39 @@ class EntryList(ReadAsList):
         return self.entry(self.indexes[index]) if index < len(self.indexes) else self.extra[index - len(self.indexes)]
 
 
+def _id_finder(members):
+    """``text -> the members' own string equal to it, else text``, for a ``MemberList`` (found by bisection in the
+    members' ids sorted, an index array: no map of the ids); the identity otherwise."""
+    if not isinstance(members, MemberList) or not members.ids:
+        return lambda text: text
+    ids = members.ids
+    order = array("I", sorted(range(len(ids)), key=ids.__getitem__))
+
+    def same_id(text):
+        place = bisect_left(order, text, key=ids.__getitem__)
+        return ids[order[place]] if place < len(order) and ids[order[place]] == text else text
+
+    return same_id
+
+
 class StoredMembers(Mapping):
     """A deployment's member rows as the store gives them, ``{member_id: row}``, compact whatever their number (a
     rerun of a 1,000,000-member deployment): the ids sorted in one list (a row is found by bisection), each other
     column an ``array('I')`` of codes into one list of the distinct values of every column (states, event ids, the
-    times of a chunk, error texts: few). A row is the dict the store gave, built when read, never kept: change a
-    copy, never the row (it is not written back)."""
+    times of a chunk, error texts: few). Given the run's ``members``, an id that is a member's is the member's own
+    string (one string an id, not one a copy: 1,000,000 ids are about 60 MB a copy). A row is the dict the store
+    gave, built when read, never kept: change a copy, never the row (it is not written back)."""
 
     __slots__ = ("columns", "distinct", "ids")
 
-    def __init__(self, rows=()):
+    def __init__(self, rows=(), members=None):
         self.ids, self.distinct, self.columns = [], [], {}
         codes = {}  # value -> its index in ``distinct``: only while reading (str, int and None never compare equal)
+        same_id = _id_finder(members)
         for row in rows:
             if not self.columns:
                 self.columns = {column: array("I") for column in row if column != "member_id"}
-            self.ids.append(row["member_id"])
+            self.ids.append(same_id(row["member_id"]))
             for column, column_codes in self.columns.items():
                 value = row[column]
                 code = codes.get(value)
@@ -195,11 +212,25 @@ class StoredMembers(Mapping):
             found[column] = distinct[column_codes[index]]
         return found
 
-    def __getitem__(self, member_id):
+    def index(self, member_id):
+        """The place of ``member_id`` in the sorted ids, or -1."""
         index = bisect_left(self.ids, member_id)
-        if index == len(self.ids) or self.ids[index] != member_id:
+        return index if index < len(self.ids) and self.ids[index] == member_id else -1
+
+    def __getitem__(self, member_id):
+        index = self.index(member_id)
+        if index < 0:
             raise KeyError(member_id)
         return self.row(index)
+
+    def ids_not_in(self, member_ids):
+        """The stored ids that are not among ``member_ids``, in id order (a mark a row, no set of the ids)."""
+        marks = bytearray(len(self.ids))
+        for member_id in member_ids:
+            index = self.index(member_id)
+            if index >= 0:
+                marks[index] = 1
+        return [member_id for member_id, mark in zip(self.ids, marks, strict=True) if not mark]
 
     def __iter__(self):
         return iter(self.ids)
@@ -220,30 +251,53 @@ class StoredMembers(Mapping):
 
 
 class TargetSet:
-    """A set of ``(kind, id)`` targets (the holders of an app's licenses) held as one set of ids per kind: no tuple
-    a target (a rerun at 1,000,000 holders). ``in``, ``add``, ``discard`` and ``len`` as a set of tuples."""
+    """A set of ``(kind, id)`` targets (the holders of an app's licenses), compact (a rerun at 1,000,000 holders):
+    an id that is one of ``within``'s (a ``StoredMembers``: the stored members, in a rerun most holders) is a byte
+    over its ids, any other id in a set of its kind; no tuple a target. ``in``, ``add``, ``discard``, ``len`` and
+    iteration as a set of tuples."""
 
-    __slots__ = ("by_kind",)
+    __slots__ = ("marks", "others", "within")
 
-    def __init__(self, targets=()):
-        self.by_kind = {}
+    def __init__(self, targets=(), within=None):
+        self.within = within
+        self.marks = {}  # kind -> bytearray, a byte for each of ``within``'s ids
+        self.others = {}  # kind -> set of the ids that are not ``within``'s
         for target in targets:
             self.add(target)
 
+    def _place(self, target_id):
+        return -1 if self.within is None else self.within.index(target_id)
+
     def add(self, target):
         kind, target_id = target
-        self.by_kind.setdefault(kind, set()).add(target_id)
+        place = self._place(target_id)
+        if place < 0:
+            self.others.setdefault(kind, set()).add(target_id)
+            return
+        if kind not in self.marks:
+            self.marks[kind] = bytearray(len(self.within))
+        self.marks[kind][place] = 1
 
     def discard(self, target):
         kind, target_id = target
-        self.by_kind.get(kind, set()).discard(target_id)
+        place = self._place(target_id)
+        if place < 0:
+            self.others.get(kind, set()).discard(target_id)
+        elif kind in self.marks:
+            self.marks[kind][place] = 0
 
     def __contains__(self, target):
-        ids = self.by_kind.get(target[0])
-        return ids is not None and target[1] in ids
+        kind, target_id = target
+        place = self._place(target_id)
+        if place < 0:
+            return target_id in self.others.get(kind, ())
+        return kind in self.marks and self.marks[kind][place] == 1
 
     def __len__(self):
-        return sum(len(ids) for ids in self.by_kind.values())
+        return sum(marks.count(1) for marks in self.marks.values()) + sum(map(len, self.others.values()))
 
     def __iter__(self):
-        return ((kind, target_id) for kind, ids in self.by_kind.items() for target_id in ids)
+        for kind, marks in self.marks.items():
+            yield from ((kind, self.within.ids[place]) for place, mark in enumerate(marks) if mark)
+        for kind, ids in self.others.items():
+            yield from ((kind, target_id) for target_id in ids)

@@ -13,7 +13,11 @@ import tracemalloc
 import pytest
 
 from ansible_collections.mdm.vpp.plugins.module_utils import licensing, members
-from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import PLAN_EXAMPLES, plan_excerpt
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
+    PLAN_EXAMPLES,
+    iter_member_changes,
+    plan_excerpt,
+)
 from ansible_collections.mdm.vpp.plugins.module_utils.deployments import read_members_file, wanted_members
 from ansible_collections.mdm.vpp.plugins.module_utils.errors import ConfigurationError
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import parse_members, plan_deployment
@@ -163,9 +167,9 @@ def test_a_rerun_of_100000_stored_members_stays_compact():
     wanted = parse_members("device", members_text=iter(ids))
     tracemalloc.start()
     try:
-        stored = StoredMembers(stored_row(member_id, event_id="e-%d" % (number // 1000))
-                               for number, member_id in enumerate(ids))  # fmt: skip
-        holders = TargetSet(("device", member_id) for member_id in ids)
+        stored = StoredMembers((stored_row(member_id, event_id="e-%d" % (number // 1000))
+                                for number, member_id in enumerate(ids)), wanted)  # fmt: skip
+        holders = TargetSet((("device", member_id) for member_id in ids), within=stored)
         plan = plan_deployment(wanted, stored, holders, {}, {"available_count": 0}, OPTIONS, LIMITS)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -183,3 +187,45 @@ def test_a_target_set_is_a_set_of_kind_and_id_without_a_tuple_each():
     assert ("device", "SN1") in holders and ("device", "SN2") in holders
     assert ("user", "u-1") not in holders and ("user", "SN1") not in holders and ("book", "SN1") not in holders
     assert len(holders) == 2 and sorted(holders) == [("device", "SN1"), ("device", "SN2")]
+
+
+def test_stored_members_share_the_members_ids_and_name_those_that_left():
+    members = parse_members("device", members_text=iter(["sn3", "sn9", "sn1"]))
+    stored = StoredMembers(iter([stored_row("SN" + "1"), stored_row("SN" + "2"), stored_row("SN" + "3")]), members)
+    assert stored.ids == ["SN1", "SN2", "SN3"]
+    assert stored.ids[0] is members.ids[2] and stored.ids[2] is members.ids[0]  # one string an id
+    assert stored.ids_not_in(members.ids) == ["SN2"]
+    assert StoredMembers(iter([stored_row("SN" + "1")])).ids[0] is not members.ids[2]  # without the members
+
+
+def test_a_target_set_within_the_stored_members_marks_them_and_keeps_the_others_in_a_set():
+    stored = StoredMembers(iter([stored_row("SN1"), stored_row("SN2")]))
+    holders = TargetSet([("device", "SN1"), ("device", "OTHER"), ("user", "SN2")], within=stored)
+    assert bytes(holders.marks["device"]) == b"\x01\x00" and holders.others == {"device": {"OTHER"}}
+    assert ("device", "SN1") in holders and ("device", "OTHER") in holders and ("user", "SN2") in holders
+    assert ("device", "SN2") not in holders and ("user", "SN1") not in holders and ("book", "SN1") not in holders
+    holders.discard(("device", "SN1"))
+    holders.discard(("device", "OTHER"))
+    holders.discard(("book", "SN2"))
+    assert ("device", "SN1") not in holders and ("device", "OTHER") not in holders
+    assert len(holders) == 1 and list(holders) == [("user", "SN2")]
+
+
+def test_a_rerun_plans_the_members_that_left_and_writes_only_what_changed():
+    rows = [stored_row("SN1"), stored_row("SN2"), stored_row("SN3", state="pending", event_id=None)]
+    stored = StoredMembers(iter(rows))
+    members = parse_members("device", members_text=iter(["sn1", "sn3", "sn4"]))
+    holders = TargetSet([("device", "SN1"), ("device", "SN2"), ("device", "SN3")], within=stored)
+    plan = plan_deployment(members, stored, holders, {}, {"available_count": 5}, OPTIONS, LIMITS)
+    assert [entry["member_id"] for entry in plan["already"]] == ["SN1", "SN3"]
+    assert [entry["member_id"] for entry in plan["to_license"]] == ["SN4"]
+    assert [entry["member_id"] for entry in plan["untargeted"]] == ["SN2"]  # left, keeps its license
+    as_dict = plan_deployment(members, dict(stored.items()), set(holders), {}, {"available_count": 5}, OPTIONS, LIMITS)
+    assert as_dict == plan
+    changes = list(iter_member_changes(plan, stored, members))
+    assert changes == list(iter_member_changes(as_dict, dict(stored.items()), list(members)))
+    assert {change["member_id"]: change.get("state") for change in changes} == {
+        "SN3": "licensed",  # pending with no event, already held: settled
+        "SN4": None,  # new: written pending
+        "SN2": "untargeted",
+    }
