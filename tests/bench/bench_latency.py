@@ -354,27 +354,25 @@ def b5m_section(run):
 
 
 WHY_B5M = (
-    "- Why the rerun does not: it reads back what the first run stored and plans against it: the members "
-    "(`MemberList`, about 70 MB), the stored rows (`StoredMembers`: sorted ids and columns of codes, about 115 "
-    "MB), the app's holders (`TargetSet`, one set of ids per kind, about 90 MB), the members' ids as a set "
-    "(members that left) and the state each member is decided (a dict of 1,000,000 entries), over the "
-    "interpreter's 60 MB. Each holds its own copy of the same 1,000,000 id strings. Before this change the rerun "
-    "held a dict a stored row and a tuple a holder: 1,377 MB. Under 300 MB needs the ids shared (one string each,"
-    " the others indexes into it) or the rerun's plan computed in SQL against the stored rows and assignments: "
-    "not done."
+    "- Why not: the peak is the largest of the members file read (the members and one set of their ids, to find "
+    "duplicates) and, in the rerun, the stored rows read beside the members; each grows with the members. Flat "
+    "memory needs the members streamed into the store and the plan computed in SQL: not done."
 )
 
 
 HOW_B5M = (
-    "- How: the result lists no members (counts, and the first 100 of each list), so the controller stays small: the "
-    "peak is the module's. It holds the members compact (`member_list.MemberList`: the ids in one list of strings, "
-    "about 70 bytes a member, optional columns such as the device user or enrollment id only when the file gives "
-    "them), the plan's lists as indexes over them (`EntryList`, an `array('I')`: 4 bytes a member, each entry built "
-    "when read), finds duplicates with one set of the ids, and writes member rows in chunks; before: one dict a "
-    "member (about 330 bytes) and one a plan entry (about 240), 703 MB. The rerun holds the stored rows as columns "
-    "of codes (`member_list.StoredMembers`: the ids sorted in one list, each column an `array('I')` into the "
-    "distinct values, a row built when read) and the app's holders as one set of ids per kind (`TargetSet`); "
-    "before: one dict a stored row and a tuple a holder, 1,377 MB."
+    "- How: the result lists no members (counts, and the first 100 of each list), so the controller stays small: "
+    "the peak is the module's. It holds the members compact (`member_list.MemberList`: the ids in one list of "
+    "strings, about 70 bytes a member, optional columns such as the device user or enrollment id only when the "
+    "file gives them), the plan's lists as indexes over them (`EntryList`, an `array('I')`: 4 bytes a member, "
+    "each entry built when read), finds duplicates with one set of the ids, and writes member rows in chunks; "
+    "before: one dict a member (about 330 bytes) and one a plan entry (about 240), 703 MB. The rerun reads the "
+    "stored rows into columns of codes (`StoredMembers`: sorted ids, each column an `array('I')` into the "
+    "distinct values, a row built when read), each stored id the member's own string (found by bisection in an "
+    "index of the members sorted: one string an id, not a copy in each structure); the app's holders that are "
+    "stored members are a byte each over the stored ids (`TargetSet`), the members that left and the members "
+    "already settled are marks, not sets or dicts of the ids. Before: a dict a stored row, a tuple a holder, a "
+    "copy of every id in each, 1,377 MB."
 )
 
 
