@@ -24,6 +24,7 @@ from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import (
     plan_summary,
     plan_writes,
     predicted_rows,
+    predicted_states,
 )
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import target_of
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import REGISTERED, USER
@@ -120,10 +121,13 @@ class DeploymentResults:
 
     def predicted_result(self, plan, stored, license_type):
         """The module result in check mode: what carrying out ``plan`` would change."""
-        rows = predicted_rows(plan, stored, self.members, self.params["wait"])
-        mdm = self.predict_mdm(plan, {row["member_id"]: row for row in rows})
-        if mdm is not None:
-            plan["mdm"] = mdm
+        mdm, wait = None, self.params["wait"]
+        if self.mdm is None:  # counted, no row a member: check mode at 1,000,000 members
+            states = predicted_states(plan, stored, self.members, wait)
+        else:
+            rows = predicted_rows(plan, stored, self.members, wait)
+            states = member_states(rows)
+            mdm = plan["mdm"] = self.predict_mdm(plan, {row["member_id"]: row for row in rows})
         row = dict(
             self.existing or {},
             name=self.name,
@@ -135,7 +139,7 @@ class DeploymentResults:
             license_type=license_type,
             **self.identity,
         )
-        after = deployment_view(row, member_states(rows))
+        after = deployment_view(row, states)
         pending_events = self.store.pending_events(deployment=self.name) if self.existing else []
         changed = bool(
             self.existing is None

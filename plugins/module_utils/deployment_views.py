@@ -10,7 +10,7 @@ both are what a person sees of the plan in the store.
 from __future__ import annotations
 
 from ansible_collections.mdm.vpp.plugins.module_utils.licensing import PLAN_LISTS
-from ansible_collections.mdm.vpp.plugins.module_utils.member_list import EntryList
+from ansible_collections.mdm.vpp.plugins.module_utils.member_list import EntryList, MemberList
 from ansible_collections.mdm.vpp.plugins.module_utils.vocabulary import INSTALL, MEMBER_STATES
 
 DEPLOYMENT_FIELDS = ("application", "token", "adam_id", "pricing_param", "action", "purpose", "license_type")
@@ -137,20 +137,24 @@ def member_view(row):
     }
 
 
-def predicted_rows(plan, stored, members, wait):
-    """The member rows the store would hold after carrying out ``plan`` (check mode and diffs)."""
-    rows = {member_id: dict(row) for member_id, row in stored.items()}
-    for member in members:
-        rows.setdefault(member["member_id"], {"member_id": member["member_id"], "state": "pending"})
+def _predicted_outcomes(plan, wait):
+    """``(plan list, the state its members get)``: what carrying out the plan does to the members' states."""
     install = plan["action"] == INSTALL
-    outcomes = (
+    return (
         ("already", "licensed" if install else "reclaimed"),
         ("to_license", "licensed" if wait else "pending"),
         ("to_reclaim", "reclaimed" if wait else "pending"),
         ("failed", "failed"),
         ("untargeted", "untargeted"),
     )
-    for key, state in outcomes:
+
+
+def predicted_rows(plan, stored, members, wait):
+    """The member rows the store would hold after carrying out ``plan`` (check mode with an MDM, diffs)."""
+    rows = {member_id: dict(row) for member_id, row in stored.items()}
+    for member in members:
+        rows.setdefault(member["member_id"], {"member_id": member["member_id"], "state": "pending"})
+    for key, state in _predicted_outcomes(plan, wait):
         for entry in plan[key]:
             rows[entry["member_id"]]["state"] = state
     for entry in plan["forgotten"]:
@@ -274,4 +278,28 @@ def member_states(rows):
     counts = dict.fromkeys(MEMBER_STATES, 0)
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
+    return counts
+
+
+def predicted_states(plan, stored, members, wait):
+    """``member_states(predicted_rows(...))`` counted without building a row a member (check mode at 1,000,000
+    members). The plan's lists are disjoint (each member is decided once), so each entry moves one member from its
+    stored state (``pending`` when new) to the state its list gives."""
+    counts = dict.fromkeys(MEMBER_STATES, 0)
+    for row in stored.values():
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+    member_ids = members.ids if isinstance(members, MemberList) else (member["member_id"] for member in members)
+    counts["pending"] += sum(1 for member_id in member_ids if member_id not in stored)
+
+    def former(member_id):
+        row = stored.get(member_id)
+        return row["state"] if row is not None else "pending"
+
+    for key, state in _predicted_outcomes(plan, wait):
+        for entry in plan[key]:
+            counts[former(entry["member_id"])] -= 1
+            counts[state] += 1
+    for entry in plan["forgotten"]:
+        if entry["member_id"] in stored:
+            counts[former(entry["member_id"])] -= 1
     return counts

@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.mdm.vpp.plugins.module_utils.client import outcomes_for
+from ansible_collections.mdm.vpp.plugins.module_utils.deployment_views import member_states, predicted_states
 from ansible_collections.mdm.vpp.plugins.module_utils.deployments import (
     batch_from_event,
     member_changes,
@@ -50,6 +53,37 @@ def test_predicted_rows_follow_the_plan():
     assert states == {"SN1": "licensed", "SN2": "failed"}  # SN9 held nothing: forgotten
     pending = predicted_rows(plan, stored, [{"member_id": "SN1"}, {"member_id": "SN2"}], False)
     assert {row["member_id"]: row["state"] for row in pending}["SN1"] == "pending"
+
+
+def row(member_id, state, event_id=None):
+    return {"member_id": member_id, "state": state, "device_user": None, "license_type": "device",
+            "event_id": event_id}  # fmt: skip
+
+
+@pytest.mark.parametrize("wait", [True, False])
+@pytest.mark.parametrize(
+    ("action", "reclaim_removed", "stored", "holders"),
+    [
+        ("install", False, {}, set()),  # a new deployment
+        ("install", False, {"SN1": row("SN1", "licensed"), "SN9": row("SN9", "licensed"), "SN8": row("SN8", "failed"),
+                            "SN2": row("SN2", "pending", "ev-1")}, {("device", "SN1"), ("device", "SN9")}),
+        ("install", True, {"SN1": row("SN1", "licensed"), "SN9": row("SN9", "licensed")},
+         {("device", "SN1"), ("device", "SN9")}),
+        ("install", False, {"SN7": row("SN7", "reclaimed")}, set()),  # reclaimed earlier, left since
+        ("uninstall", False, {"SN1": row("SN1", "licensed"), "SN2": row("SN2", "licensed"),
+                              "SN9": row("SN9", "untargeted")}, {("device", "SN1"), ("device", "SN9")}),
+    ],
+)  # fmt: skip
+def test_predicted_states_count_what_predicted_rows_hold(action, reclaim_removed, stored, holders, wait):
+    """Check mode without an MDM counts the predicted states instead of building a row a member: the same counts."""
+    members = parse_members("device", ["SN1", "SN2", "SN3", "SN4"])
+    options = dict(OPTIONS, action=action, reclaim_removed=reclaim_removed)
+    app = dict(APP, available_count=2)
+    plan = plan_deployment(members, stored, holders, {}, app, options, LIMITS)
+    expected = member_states(predicted_rows(plan, stored, members, wait))
+    assert predicted_states(plan, stored, members, wait) == expected
+    assert predicted_states(plan, stored, list(members), wait) == expected
+    assert sum(expected.values()) >= len(members) - len(plan["forgotten"])
 
 
 def test_a_stored_event_maps_apple_outcomes_back_like_the_submitted_batch():
